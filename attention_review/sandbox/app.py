@@ -1,0 +1,812 @@
+"""The Attention sandbox: a stdlib-only WSGI app speaking Attention API v2 over real HTTP.
+
+It serves the deterministic demo data of `demo_data` with the behaviour
+`shared/attention-api/README.md` fixes where Attention's documentation is silent, and it
+can be told to misbehave (`Fault`) so tests exercise the client's retries, timeouts and
+"outcome unknown" handling against real sockets rather than mocks.
+
+`SandboxState` holds everything mutable (confirmations, faults, counters) behind one lock,
+because the server answers requests on many threads at once. `SandboxApp` is the HTTP
+layer. A local control API under `/_sandbox/` switches faults and reads counters when the
+sandbox runs as its own process (`manage.py attention_sandbox`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import hmac
+import json
+import logging
+import re
+import threading
+import time
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs
+
+from .demo_data import (
+    DEFAULT_CONVERSATION_COUNT,
+    DEFAULT_SEED,
+    DEMO_ATTENTION_USERS,
+    ConversationOutline,
+    ReviewState,
+    conversation_outline,
+    generate_conversation,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_KEY = "sandbox-demo-key"
+MAX_PAGE_SIZE = 50
+MAX_BODY_BYTES = 1_000_000
+
+# Set in the WSGI environ when a `drop` fault fires: the server then closes the socket
+# without writing a byte (a WSGI app cannot do that on its own).
+DROP_CONNECTION = "attention_review.sandbox.drop_connection"
+
+FAULT_KINDS = frozenset({"latency", "status", "drop", "malformed_json", "contract"})
+
+# The sections of a resource `withCrmRecords=true` unlocks in list responses.
+_CRM_MAPS = ("extractedIntelligence", "confirmedExtractedIntelligence")
+_CRM_LISTS = ("linkedCrmRecords", "externalAccounts", "externalContacts")
+
+# A body cut off mid-string, as a proxy or a crashed upstream might send it.
+_MALFORMED_BODY = b'{"data": [{"type": "conversations", "id": "c0ffee", "attributes": {"title'
+
+
+@dataclass
+class Fault:
+    """One way for the sandbox to misbehave, for the next `times` matching requests.
+
+    kind: `latency` (sleep `delay` seconds, then answer normally), `status` (answer
+    `status` with `{"detail": ...}` and `Retry-After: retry_after` when given), `drop`
+    (close the connection without answering), `malformed_json` (200 with invalid JSON),
+    `contract` (200 with valid JSON in the wrong shape).
+    A request matches when its path with query string contains `path_contains` and its
+    method is `method` (either left None matches everything). `times=None` never expires.
+    `apply_first` performs the real request (a confirm really is applied) and only then
+    answers with the fault: the API acted, but the client cannot tell.
+    """
+
+    kind: str
+    times: int | None = 1
+    path_contains: str | None = None
+    method: str | None = None
+    status: int | None = None
+    retry_after: float | str | None = None
+    delay: float = 0.0
+    apply_first: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"Unknown fault kind {self.kind!r}; use one of {sorted(FAULT_KINDS)}")
+        if self.times is not None and (not isinstance(self.times, int) or self.times < 1):
+            raise ValueError("times must be a positive integer or None (forever)")
+        if self.kind == "status":
+            if self.status is None:
+                self.status = 500
+            if not isinstance(self.status, int) or not 100 <= self.status <= 599:
+                raise ValueError("status must be an HTTP status code")
+        if not isinstance(self.delay, int | float) or self.delay < 0:
+            raise ValueError("delay must be a non-negative number of seconds")
+        if self.method is not None:
+            self.method = self.method.upper()
+
+    @classmethod
+    def from_json(cls, spec: Any) -> Fault:
+        """A fault from a control-API body, refusing fields it does not know."""
+        if not isinstance(spec, dict):
+            raise ValueError("A fault must be a JSON object")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise ValueError(f"Unknown fault fields: {', '.join(unknown)}")
+        if "kind" not in spec:
+            raise ValueError("A fault needs a 'kind'")
+        try:
+            return cls(**spec)
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+
+    def matches(self, method: str, target: str) -> bool:
+        if self.method is not None and self.method != method:
+            return False
+        return self.path_contains is None or self.path_contains in target
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The parsed query of `GET /conversations/list`."""
+
+    page: int = 1
+    size: int = MAX_PAGE_SIZE
+    from_ts: float | None = None
+    to_ts: float | None = None
+    owner_email: str | None = None
+    owner_id: str | None = None
+    team_id: str | None = None
+    hide_internal: bool = False
+    hide_non_analyzed: bool = False
+    with_crm_records: bool = False
+
+    def filter_key(self) -> tuple[Any, ...]:
+        """Everything that selects conversations (not paging or projection)."""
+        return (
+            self.from_ts,
+            self.to_ts,
+            self.owner_email,
+            self.owner_id,
+            self.team_id,
+            self.hide_internal,
+            self.hide_non_analyzed,
+        )
+
+
+class ConfirmRejected(ValueError):
+    """The confirm body names something the conversation does not have (answered 400)."""
+
+
+class SandboxState:
+    """The sandbox's data, faults and counters; safe to share between request threads.
+
+    Conversations are generated on first use and kept in a bounded cache of pristine
+    resources, so 100,000 of them cost memory only for what is being served. A confirm
+    never edits a cached resource: it stores an updated copy in `_overrides`, so a thread
+    serialising the old one is never disturbed and `reset()` only has to drop overrides.
+    """
+
+    def __init__(
+        self,
+        seed: int = DEFAULT_SEED,
+        conversation_count: int = DEFAULT_CONVERSATION_COUNT,
+        api_key: str = DEFAULT_API_KEY,
+        *,
+        cache_size: int = 5000,
+    ) -> None:
+        if not api_key:
+            raise ValueError("The sandbox needs a non-empty API key")
+        if conversation_count < 0:
+            raise ValueError("conversation_count cannot be negative")
+        self.seed = seed
+        self.conversation_count = conversation_count
+        self._api_key = api_key
+        self._cache_size = cache_size
+        self._lock = threading.RLock()
+        # Outlines are immutable and cheap; built once, on first use.
+        self._outlines: list[ConversationOutline] | None = None
+        self._created: list[int] = []
+        self._index_by_id: dict[str, int] = {}
+        self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._matches: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
+        self._overrides: dict[int, dict[str, Any]] = {}
+        self._extra_count = 0
+        self._faults: list[Fault] = []
+        self._requests: Counter[tuple[str, str]] = Counter()
+        self.confirm_calls: Counter[str] = Counter()
+        self.applied_confirms: Counter[str] = Counter()
+        self.confirm_bodies: defaultdict[str, list[Any]] = defaultdict(list)
+
+    def __repr__(self) -> str:
+        # Never the key: a repr ends up in tracebacks and test reports.
+        return f"<SandboxState seed={self.seed} conversations={self.conversation_count}>"
+
+    # Housekeeping --------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to the generated data, with no faults and zeroed counters."""
+        with self._lock:
+            if self._extra_count:
+                # Added conversations live only in the outlines: rebuild without them.
+                self._outlines = None
+                self._matches.clear()
+                self._extra_count = 0
+            self._overrides.clear()
+            self._faults.clear()
+            self._requests.clear()
+            self.confirm_calls.clear()
+            self.applied_confirms.clear()
+            self.confirm_bodies.clear()
+
+    def is_authorized(self, header: str | None) -> bool:
+        """`Bearer <key>` or the raw key, compared in constant time."""
+        if not header:
+            return False
+        value = header.strip()
+        scheme, _, rest = value.partition(" ")
+        if scheme.lower() == "bearer" and rest:
+            value = rest.strip()
+        return hmac.compare_digest(value.encode(), self._api_key.encode())
+
+    # Faults --------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> list[Fault]:
+        """A snapshot of the pending faults, in the order they are consumed."""
+        with self._lock:
+            return list(self._faults)
+
+    def add_fault(self, fault: Fault | None = None, /, **spec: Any) -> Fault:
+        """Queue a fault: `add_fault(Fault(...))` or `add_fault(kind="status", status=503)`."""
+        if fault is None:
+            fault = Fault(**spec)
+        elif spec:
+            raise TypeError("Pass either a Fault or its fields, not both")
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def take_fault(self, method: str, target: str) -> Fault | None:
+        """The first pending fault matching this request, counting one use of it."""
+        with self._lock:
+            for position, fault in enumerate(self._faults):
+                if not fault.matches(method, target):
+                    continue
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times == 0:
+                        del self._faults[position]
+                return fault
+        return None
+
+    # Counters ------------------------------------------------------------------------
+
+    def record_request(self, method: str, target: str) -> None:
+        with self._lock:
+            self._requests[(method, target)] += 1
+
+    def request_count(self, path_contains: str | None = None, method: str | None = None) -> int:
+        """How many API requests (path with query string) contained `path_contains`."""
+        with self._lock:
+            return sum(
+                number
+                for (seen_method, target), number in self._requests.items()
+                if (method is None or seen_method == method.upper())
+                and (path_contains is None or path_contains in target)
+            )
+
+    def record_confirm_call(self, conversation_id: str, body: Any) -> None:
+        with self._lock:
+            self.confirm_calls[conversation_id] += 1
+            self.confirm_bodies[conversation_id].append(body)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "requests": self.request_count(),
+                "confirm_calls": dict(self.confirm_calls),
+                "applied_confirms": dict(self.applied_confirms),
+                "pending_faults": len(self._faults),
+            }
+
+    # Data ----------------------------------------------------------------------------
+
+    @property
+    def outlines(self) -> list[ConversationOutline]:
+        """Every conversation's outline, ordered by `(createdAt, id)`."""
+        return self._ensure_outlines()
+
+    def _ensure_outlines(self) -> list[ConversationOutline]:
+        if self._outlines is None:
+            with self._lock:
+                if self._outlines is None:
+                    outlines = [
+                        conversation_outline(index, self.seed, self.conversation_count)
+                        for index in range(self.conversation_count)
+                    ]
+                    self._created = [outline.created_ts for outline in outlines]
+                    self._index_by_id = {outline.id: outline.index for outline in outlines}
+                    self._outlines = outlines
+        return self._outlines
+
+    def conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        """The current resource (with any confirmation applied), or None if unknown.
+
+        The returned dict is shared: treat it as read-only.
+        """
+        index = self._index_of(conversation_id)
+        return None if index is None else self._resource(index)
+
+    def add_conversation(self, resource: dict[str, Any]) -> None:
+        """Serve one more conversation, given whole (a documented example, say), until
+        `reset()`. Its owner is the demo user whose uuid is its `userUUID`."""
+        outlines = self._ensure_outlines()
+        attributes = resource["attributes"]
+        owner = next(
+            (
+                position
+                for position, user in enumerate(DEMO_ATTENTION_USERS)
+                if user["uuid"] == attributes.get("userUUID")
+            ),
+            0,
+        )
+        created = datetime.fromisoformat(attributes["createdAt"].replace("Z", "+00:00"))
+        with self._lock:
+            index = self.conversation_count + self._extra_count
+            self._extra_count += 1
+            outline = ConversationOutline(
+                index=index,
+                id=resource["id"],
+                created_ts=int(created.timestamp()),
+                owner=owner,
+                state=ReviewState.INTERNAL
+                if attributes.get("isInternal")
+                else ReviewState.AWAITING,
+            )
+            position = bisect.bisect_right(self._created, outline.created_ts)
+            outlines.insert(position, outline)
+            self._created.insert(position, outline.created_ts)
+            self._index_by_id[outline.id] = index
+            self._overrides[index] = copy.deepcopy(resource)
+            self._matches.clear()
+
+    def _index_of(self, conversation_id: str) -> int | None:
+        self._ensure_outlines()  # builds the id index too
+        return self._index_by_id.get(conversation_id)
+
+    def _resource(self, index: int) -> dict[str, Any]:
+        with self._lock:
+            override = self._overrides.get(index)
+            if override is not None:
+                return override
+            cached = self._cache.get(index)
+            if cached is not None:
+                self._cache.move_to_end(index)
+                return cached
+        # Built outside the lock so concurrent pages are not serialised behind it.
+        resource = generate_conversation(index, self.seed, self.conversation_count)
+        with self._lock:
+            self._cache[index] = resource
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return resource
+
+    def list_conversations(self, query: ListQuery) -> tuple[list[dict[str, Any]], int]:
+        """`(the page's resources, total matching)` in `(createdAt, id)` order."""
+        matching = self._matching(query)
+        start = (query.page - 1) * query.size
+        page = [self._resource(index) for index in matching[start : start + query.size]]
+        if not query.with_crm_records:
+            page = [_without_crm_records(resource) for resource in page]
+        return page, len(matching)
+
+    def _matching(self, query: ListQuery) -> list[int]:
+        """Indexes of the conversations the filters select, cached per filter set.
+
+        A sync asks the same filters for page after page: without the cache each page
+        would rescan every outline (100,000 of them in the benchmark). Nothing a filter
+        reads changes after generation, so cached answers never go stale.
+        """
+        outlines = self.outlines
+        key = query.filter_key()
+        with self._lock:
+            cached = self._matches.get(key)
+            if cached is not None:
+                self._matches.move_to_end(key)
+                return cached
+        # createdAt increases with the index, so the time window is one slice.
+        low = 0 if query.from_ts is None else bisect.bisect_left(self._created, query.from_ts)
+        high = len(outlines)
+        if query.to_ts is not None:
+            high = bisect.bisect_left(self._created, query.to_ts)
+        owners = _owners(query)
+        selected = [
+            outline.index
+            for outline in outlines[low:high]
+            if (owners is None or outline.owner in owners)
+            and not (query.hide_internal and outline.internal)
+            and not (query.hide_non_analyzed and not outline.analyzed)
+        ]
+        with self._lock:
+            self._matches[key] = selected
+            while len(self._matches) > 32:
+                self._matches.popitem(last=False)
+        return selected
+
+    def confirm(
+        self, conversation_id: str, items: list[dict[str, Any]], opportunity_id: str | None
+    ) -> dict[str, Any]:
+        """Apply a confirmation and return the updated resource.
+
+        Posted items replace the confirmed entry of the same extracted item (matched by
+        `id`, stored under that item's `key`); items not posted keep their confirmed state.
+        All or nothing: one unknown id rejects the whole body.
+        Raises KeyError for an unknown conversation, ConfirmRejected for a bad item.
+        """
+        index = self._index_of(conversation_id)
+        if index is None:
+            raise KeyError(conversation_id)
+        with self._lock:
+            resource = copy.deepcopy(self._resource(index))
+            attributes = resource["attributes"]
+            extracted_by_id = {
+                entry.get("id"): entry for entry in attributes["extractedIntelligence"].values()
+            }
+            for position, item in enumerate(items):
+                if item["id"] not in extracted_by_id:
+                    raise ConfirmRejected(
+                        f"intelligence[{position}]: this conversation has no extracted "
+                        f"intelligence item with id {item['id']!r}"
+                    )
+            confirmed = attributes["confirmedExtractedIntelligence"]
+            for item in items:
+                entry = copy.deepcopy(extracted_by_id[item["id"]])
+                if "value" in item:
+                    entry["value"] = copy.deepcopy(item["value"])
+                if isinstance(item.get("title"), str):
+                    entry["title"] = item["title"]
+                confirmed[entry["key"]] = entry
+            attributes["crmExportStatus"] = "exported"
+            if opportunity_id is not None:
+                attributes["externalIntelligenceOpportunityID"] = opportunity_id
+            self._overrides[index] = resource
+            self.applied_confirms[conversation_id] += 1
+            return resource
+
+
+def _owners(query: ListQuery) -> set[int] | None:
+    """Owner positions allowed by the owner/team filters; None when there is no filter."""
+    if query.owner_email is None and query.owner_id is None and query.team_id is None:
+        return None
+    return {
+        position
+        for position, user in enumerate(DEMO_ATTENTION_USERS)
+        if (query.owner_email is None or user["email"].lower() == query.owner_email.lower())
+        and (query.owner_id is None or user["uuid"] == query.owner_id)
+        and (query.team_id is None or user["team_uuid"] == query.team_id)
+    }
+
+
+def _without_crm_records(resource: dict[str, Any]) -> dict[str, Any]:
+    """A list entry without `withCrmRecords`: the CRM sections present but empty."""
+    attributes = dict(resource["attributes"])
+    attributes.update({name: {} for name in _CRM_MAPS})
+    attributes.update({name: [] for name in _CRM_LISTS})
+    return {**resource, "attributes": attributes}
+
+
+def _break_resource(resource: dict[str, Any]) -> dict[str, Any]:
+    attributes = {key: value for key, value in resource["attributes"].items() if key != "uuid"}
+    attributes["title"] = 404
+    attributes["createdAt"] = "last Tuesday"
+    return {**resource, "attributes": attributes}
+
+
+def _break_contract(payload: Any) -> Any:
+    """Valid JSON in the wrong shape: required attributes missing or mistyped."""
+    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+        if not payload["data"]:
+            return {key: value for key, value in payload.items() if key != "data"}
+        return {**payload, "data": [_break_resource(item) for item in payload["data"]]}
+    if isinstance(payload, dict) and isinstance(payload.get("attributes"), dict):
+        return _break_resource(payload)
+    return {"meta": {"totalRecords": "plenty"}}
+
+
+# --- HTTP ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    target: str  # path with query string: what faults and counters match on
+    query: dict[str, list[str]]
+    authorization: str | None
+    body: bytes
+    json: Any = None
+    json_error: bool = False
+
+    @classmethod
+    def from_environ(cls, environ: dict[str, Any]) -> _Request:
+        query_string = environ.get("QUERY_STRING", "")
+        path = environ.get("PATH_INFO", "") or "/"
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        body = environ["wsgi.input"].read(min(length, MAX_BODY_BYTES + 1)) if length > 0 else b""
+        request = cls(
+            method=environ.get("REQUEST_METHOD", "GET").upper(),
+            path=path,
+            target=f"{path}?{query_string}" if query_string else path,
+            query=parse_qs(query_string, keep_blank_values=True),
+            authorization=environ.get("HTTP_AUTHORIZATION"),
+            body=body,
+        )
+        if body:
+            try:
+                request.json = json.loads(body)
+            except ValueError:
+                request.json_error = True
+        return request
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def flag(self, name: str) -> bool:
+        return (self.param(name) or "").strip().lower() in {"true", "1", "yes"}
+
+
+@dataclass
+class _Response:
+    status: int
+    payload: Any = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    raw: bytes | None = None  # sent as is instead of `payload`
+    drop: bool = False
+
+
+def _error(status: int, detail: str, **headers: str) -> _Response:
+    return _Response(status, {"detail": detail}, list(headers.items()))
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _parse_datetime(request: _Request, name: str) -> float | None:
+    value = request.param(name)
+    if value is None or not value.strip():
+        return None
+    # A literal `+` in a query string decodes to a space: accept `...T10:00:00 00:00` too.
+    text = value.strip().replace(" ", "+")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _BadRequest(f"{name} must be an ISO-8601 date-time, got {value!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _parse_int(request: _Request, name: str, default: int, low: int, high: int | None) -> int:
+    value = request.param(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if number < low or (high is not None and number > high):
+        limits = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise _BadRequest(f"{name} must be an integer {limits}, got {value!r}")
+    return number
+
+
+def _list_query(request: _Request) -> ListQuery:
+    return ListQuery(
+        page=_parse_int(request, "page", 1, 1, None),
+        size=_parse_int(request, "size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE),
+        from_ts=_parse_datetime(request, "fromDateTime"),
+        to_ts=_parse_datetime(request, "toDateTime"),
+        owner_email=request.param("filter[owner.email]") or None,
+        owner_id=request.param("filter[owner.id]") or None,
+        team_id=request.param("filter[team.id]") or None,
+        hide_internal=request.flag("filter[hide_internal]"),
+        hide_non_analyzed=request.flag("filter[hide_non_analyzed]"),
+        with_crm_records=request.flag("withCrmRecords"),
+    )
+
+
+def _confirm_body(payload: Any) -> tuple[list[dict[str, Any]], str | None]:
+    """The items and opportunity of a confirm body, or `_BadRequest` saying what is wrong."""
+    if not isinstance(payload, dict):
+        raise _BadRequest("The request body must be a JSON object")
+    items = payload.get("intelligence")
+    if not isinstance(items, list):
+        raise _BadRequest("'intelligence' is required and must be a list of items")
+    for position, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _BadRequest(f"intelligence[{position}] must be an object")
+        for name in ("id", "key"):
+            if not isinstance(item.get(name), str) or not item[name]:
+                raise _BadRequest(f"intelligence[{position}] is missing {name!r}")
+    opportunity_id = payload.get("opportunity_id")
+    if opportunity_id is not None and not isinstance(opportunity_id, str):
+        raise _BadRequest("'opportunity_id' must be a string")
+    return items, opportunity_id
+
+
+_LIST = re.compile(r"^/v2/conversations/list/?$")
+_ONE = re.compile(r"^/v2/conversations/(?P<id>[^/]+)/?$")
+_CONFIRM = re.compile(r"^/v2/conversations/(?P<id>[^/]+)/crm/confirm/?$")
+
+
+class SandboxApp:
+    """The WSGI application. Faults are applied before authentication, as a gateway or
+    rate limiter in front of the real API would."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        try:
+            request = _Request.from_environ(environ)
+            response = self.handle(request)
+        except Exception:
+            logger.exception("Attention sandbox failed on %s", environ.get("PATH_INFO"))
+            response = _error(500, "The sandbox failed unexpectedly")
+        if response.drop:
+            environ[DROP_CONNECTION] = True
+            return []
+        if response.raw is not None:
+            body = response.raw
+        else:
+            body = json.dumps(response.payload, ensure_ascii=False, separators=(",", ":"))
+            body = body.encode()
+        try:
+            phrase = HTTPStatus(response.status).phrase
+        except ValueError:
+            phrase = "Unknown"
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            *response.headers,
+        ]
+        start_response(f"{response.status} {phrase}", headers)
+        return [body]
+
+    def handle(self, request: _Request) -> _Response:
+        if request.path.startswith("/_sandbox/"):
+            return self._control(request)
+        if not (request.path == "/v2" or request.path.startswith("/v2/")):
+            return _error(404, "Not found")
+        if len(request.body) > MAX_BODY_BYTES:
+            return _error(413, "The request body is too large")
+
+        state = self.state
+        state.record_request(request.method, request.target)
+        confirm = _CONFIRM.match(request.path)
+        if confirm and request.method == "POST":
+            # Counted before faults and validation: tests assert how many confirm calls
+            # reached the API, whatever became of them.
+            recorded = request.json if not request.json_error else request.body.decode("latin-1")
+            state.record_confirm_call(confirm["id"], recorded)
+
+        fault = state.take_fault(request.method, request.target)
+        if fault is None:
+            return self._dispatch(request)
+        if fault.kind == "latency":
+            if fault.apply_first:
+                # Acted at once, answered late: a client that times out meanwhile and
+                # reads back already sees the confirmation.
+                response = self._dispatch(request)
+                time.sleep(fault.delay)
+                return response
+            time.sleep(fault.delay)
+            return self._dispatch(request)
+        if fault.apply_first:
+            self._dispatch(request)
+        return self._fault_response(fault, request)
+
+    def _fault_response(self, fault: Fault, request: _Request) -> _Response:
+        if fault.kind == "drop":
+            return _Response(0, drop=True)
+        if fault.kind == "malformed_json":
+            return _Response(200, raw=_MALFORMED_BODY)
+        if fault.kind == "contract":
+            # What the request would have returned, read-only, bent out of shape.
+            real = self._dispatch(request, apply=False)
+            return _Response(200, _break_contract(real.payload if real.status == 200 else None))
+        status = fault.status or 500
+        try:
+            detail = f"Sandbox fault: {HTTPStatus(status).phrase}"
+        except ValueError:
+            detail = f"Sandbox fault: status {status}"
+        response = _error(status, detail)
+        if fault.retry_after is not None:
+            retry_after = fault.retry_after
+            if isinstance(retry_after, float) and retry_after.is_integer():
+                retry_after = int(retry_after)
+            response.headers.append(("Retry-After", str(retry_after)))
+        return response
+
+    def _dispatch(self, request: _Request, *, apply: bool = True) -> _Response:
+        """The API proper. With `apply=False` a confirm only reads (for `contract`)."""
+        if not self.state.is_authorized(request.authorization):
+            return _error(401, "Invalid or missing API key")
+        if _LIST.match(request.path):
+            if request.method != "GET":
+                return _method_not_allowed("GET")
+            return self._list(request)
+        confirm = _CONFIRM.match(request.path)
+        if confirm:
+            if request.method != "POST":
+                return _method_not_allowed("POST")
+            if not apply:
+                return self._get(confirm["id"])
+            return self._confirm(confirm["id"], request)
+        one = _ONE.match(request.path)
+        if one:
+            if request.method != "GET":
+                return _method_not_allowed("GET")
+            return self._get(one["id"])
+        return _error(404, "Not found")
+
+    def _list(self, request: _Request) -> _Response:
+        try:
+            query = _list_query(request)
+        except _BadRequest as error:
+            return _error(400, str(error))
+        page, total = self.state.list_conversations(query)
+        base = "/v2/conversations/list"
+        return _Response(
+            200,
+            {
+                "data": page,
+                "links": {
+                    "self": f"{base}?page={query.page}&size={query.size}",
+                    "related": f"{base}?page={query.page + 1}&size={query.size}",
+                },
+                "meta": {"totalRecords": total},
+            },
+        )
+
+    def _get(self, conversation_id: str) -> _Response:
+        resource = self.state.conversation(conversation_id)
+        if resource is None:
+            return _error(404, "Conversation not found")
+        return _Response(200, resource)
+
+    def _confirm(self, conversation_id: str, request: _Request) -> _Response:
+        if self.state.conversation(conversation_id) is None:
+            return _error(404, "Conversation not found")
+        if request.json_error or not request.body:
+            return _error(400, "The request body must be a JSON object")
+        try:
+            items, opportunity_id = _confirm_body(request.json)
+            resource = self.state.confirm(conversation_id, items, opportunity_id)
+        except (_BadRequest, ConfirmRejected) as error:
+            return _error(400, str(error))
+        return _Response(200, resource)
+
+    # Control API (local tests and demos only; never faulted, never counted) ---------
+
+    def _control(self, request: _Request) -> _Response:
+        state = self.state
+        if request.path == "/_sandbox/faults":
+            if request.method == "GET":
+                return _Response(200, {"faults": [fault.to_json() for fault in state.faults]})
+            if request.method == "DELETE":
+                state.clear_faults()
+                return _Response(200, {"faults": []})
+            if request.method == "POST":
+                specs = request.json if isinstance(request.json, list) else [request.json]
+                try:
+                    faults = [Fault.from_json(spec) for spec in specs]
+                except ValueError as error:
+                    return _error(400, str(error))
+                for fault in faults:
+                    state.add_fault(fault)
+                return _Response(201, {"faults": [fault.to_json() for fault in state.faults]})
+            return _method_not_allowed("GET, POST, DELETE")
+        if request.path == "/_sandbox/stats":
+            if request.method != "GET":
+                return _method_not_allowed("GET")
+            return _Response(200, state.stats())
+        if request.path == "/_sandbox/reset":
+            if request.method != "POST":
+                return _method_not_allowed("POST")
+            state.reset()
+            return _Response(200, state.stats())
+        return _error(404, "Not found")
+
+
+def _method_not_allowed(allow: str) -> _Response:
+    return _error(405, "Method not allowed", Allow=allow)

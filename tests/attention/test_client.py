@@ -1,0 +1,239 @@
+"""AttentionClient against the sandbox over real HTTP, with the sandbox's faults on."""
+
+import logging
+import time
+
+import pytest
+
+from attention_review.attention.client import (
+    AttentionAuthError,
+    AttentionClient,
+    AttentionContractError,
+    AttentionNotFound,
+    AttentionOutcomeUnknown,
+    AttentionRejected,
+    AttentionUnavailable,
+    RetryPolicy,
+    parse_retry_after,
+)
+from attention_review.attention.schemas import ConfirmItem, ConfirmRequest
+from tests.conftest import TEST_API_KEY
+
+
+def first_awaiting(sandbox, api):
+    """A conversation of the sandbox with unconfirmed intelligence."""
+    for conversation in api.list_conversations():
+        attributes = conversation.attributes
+        if attributes.extracted_intelligence and not attributes.confirmed_extracted_intelligence:
+            return conversation
+    raise AssertionError("the sandbox has no conversation awaiting review")
+
+
+def confirm_body(conversation) -> ConfirmRequest:
+    item = next(iter(conversation.attributes.extracted_intelligence.values()))
+    return ConfirmRequest(
+        intelligence=[ConfirmItem(id=item.id, key=item.key, value="Edited value", title=item.title)]
+    )
+
+
+def test_lists_every_conversation_across_pages_without_duplicates(sandbox, api):
+    total = 0
+    ids = []
+    for _, page in api.list_conversation_pages(hide_non_analyzed=False):
+        assert len(page.data) <= 50
+        total = page.meta.total_records
+        ids.extend(conversation.id for conversation in page.data)
+    assert total > 50, "the demo data spans more than one page"
+    assert len(ids) == total == len(set(ids))
+
+
+def test_filters_by_owner_email(sandbox, api):
+    owners = {
+        c.attributes.user_uuid
+        for c in api.list_conversations(owner_email="rep@attention-demo.test")
+    }
+    assert len(owners) == 1
+
+
+def test_gets_one_conversation(sandbox, api):
+    listed = next(api.list_conversations())
+    fetched = api.get_conversation(listed.id)
+    assert fetched.id == listed.id
+    assert fetched.attributes.title == listed.attributes.title
+
+
+def test_unknown_conversation_is_not_found(sandbox, api):
+    with pytest.raises(AttentionNotFound):
+        api.get_conversation("no-such-conversation")
+
+
+def test_a_wrong_key_is_an_auth_error_with_a_safe_message(sandbox):
+    client = AttentionClient(base_url=sandbox.base_url, api_key="wrong-key")
+    with pytest.raises(AttentionAuthError) as error:
+        client.get_conversation("anything")
+    assert "API key was not accepted" in error.value.user_message
+    assert "wrong-key" not in str(error.value)
+
+
+def test_raw_auth_scheme_is_accepted(sandbox):
+    client = AttentionClient(base_url=sandbox.base_url, api_key=TEST_API_KEY, auth_scheme="raw")
+    assert next(client.list_conversations()).id
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 429])
+def test_reads_are_retried_after_transient_errors(sandbox, api, status):
+    sandbox.state.add_fault(kind="status", status=status, times=2, path_contains="/list")
+    page_number, page = next(api.list_conversation_pages())
+    assert page_number == 1
+    assert page.data
+
+
+def test_reads_retry_after_a_dropped_connection(sandbox, api):
+    sandbox.state.add_fault(kind="drop", times=1, path_contains="/conversations/")
+    conversation = next(api.list_conversations())
+    assert api.get_conversation(conversation.id).id == conversation.id
+
+
+def test_reads_give_up_after_the_retry_budget(sandbox, api):
+    sandbox.state.add_fault(kind="status", status=503, times=None, path_contains="/list")
+    with pytest.raises(AttentionUnavailable) as error:
+        next(api.list_conversation_pages())
+    assert "not answering" in error.value.user_message
+    assert sandbox.state.request_count("/list") == 1 + api.retry.max_retries
+
+
+def test_retry_after_is_honoured_up_to_the_cap(sandbox):
+    slept = []
+    client = AttentionClient(
+        base_url=sandbox.base_url,
+        api_key=TEST_API_KEY,
+        retry=RetryPolicy(max_retries=2, backoff_seconds=0.01, retry_after_cap=0.3),
+        sleep=lambda seconds: (slept.append(seconds), time.sleep(seconds)),
+    )
+    sandbox.state.add_fault(
+        kind="status", status=429, retry_after=0.2, times=1, path_contains="/list"
+    )
+    sandbox.state.add_fault(
+        kind="status", status=429, retry_after=120, times=1, path_contains="/list"
+    )
+    assert next(client.list_conversation_pages())[1].data
+    assert slept == [pytest.approx(0.2), pytest.approx(0.3)]
+
+
+def test_backoff_grows_exponentially_without_retry_after(sandbox):
+    slept = []
+    client = AttentionClient(
+        base_url=sandbox.base_url,
+        api_key=TEST_API_KEY,
+        retry=RetryPolicy(max_retries=3, backoff_seconds=0.01, retry_after_cap=5),
+        sleep=slept.append,
+    )
+    sandbox.state.add_fault(kind="status", status=429, times=3, path_contains="/list")
+    assert next(client.list_conversation_pages())[1].data
+    assert slept == [pytest.approx(0.01), pytest.approx(0.02), pytest.approx(0.04)]
+
+
+def test_parse_retry_after_reads_seconds_and_dates():
+    assert parse_retry_after("3") == 3
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+
+
+def test_a_slow_answer_times_out_and_is_retried(sandbox):
+    client = AttentionClient(
+        base_url=sandbox.base_url,
+        api_key=TEST_API_KEY,
+        read_timeout=0.2,
+        retry=RetryPolicy(max_retries=1, backoff_seconds=0.01),
+    )
+    sandbox.state.add_fault(kind="latency", delay=0.6, times=1, path_contains="/list")
+    assert next(client.list_conversation_pages())[1].data
+
+
+def test_malformed_json_is_a_contract_error(sandbox, api):
+    sandbox.state.add_fault(kind="malformed_json", times=1, path_contains="/list")
+    with pytest.raises(AttentionContractError):
+        next(api.list_conversation_pages())
+
+
+def test_a_response_that_breaks_the_contract_names_the_field(sandbox, api):
+    sandbox.state.add_fault(kind="contract", times=1, path_contains="/list")
+    with pytest.raises(AttentionContractError) as error:
+        next(api.list_conversation_pages())
+    assert "contract at" in error.value.detail
+
+
+def test_confirm_returns_the_updated_conversation(sandbox, api):
+    conversation = first_awaiting(sandbox, api)
+    result = api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    confirmed = result.attributes.confirmed_extracted_intelligence
+    assert [item.value for item in confirmed.values()] == ["Edited value"]
+    assert result.attributes.crm_export_status == "exported"
+    assert sandbox.state.confirm_calls[conversation.id] == 1
+
+
+def test_confirm_with_an_unknown_item_is_rejected_with_the_apis_message(sandbox, api):
+    conversation = first_awaiting(sandbox, api)
+    body = ConfirmRequest(intelligence=[ConfirmItem(id="nope", key="nope", value="x", title="x")])
+    with pytest.raises(AttentionRejected) as error:
+        api.confirm_intelligence(conversation.id, body)
+    assert error.value.status == 400
+    assert error.value.detail in error.value.user_message
+
+
+def test_confirm_is_retried_after_429_because_the_api_did_not_act(sandbox, api):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.add_fault(kind="status", status=429, times=2, path_contains="/crm/confirm")
+    api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert sandbox.state.confirm_calls[conversation.id] == 3
+    assert sandbox.state.applied_confirms[conversation.id] == 1
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"kind": "status", "status": 500},
+        {"kind": "status", "status": 502},
+        {"kind": "status", "status": 503},
+        {"kind": "drop"},
+        {"kind": "malformed_json"},
+    ],
+)
+def test_confirm_is_not_retried_when_the_api_may_have_acted(sandbox, api, fault):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.add_fault(**fault, times=1, path_contains="/crm/confirm")
+    with pytest.raises(AttentionOutcomeUnknown):
+        api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert sandbox.state.confirm_calls[conversation.id] == 1
+
+
+def test_confirm_is_retried_when_the_connection_was_never_made():
+    client = AttentionClient(
+        base_url="http://127.0.0.1:9/v2",
+        api_key=TEST_API_KEY,
+        connect_timeout=0.5,
+        retry=RetryPolicy(max_retries=2, backoff_seconds=0.01),
+    )
+    with pytest.raises(AttentionUnavailable) as error:
+        client.confirm_intelligence("c1", ConfirmRequest(intelligence=[]))
+    assert not isinstance(error.value, AttentionOutcomeUnknown)
+
+
+def test_the_key_never_appears_in_reprs_errors_or_logs(sandbox, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = AttentionClient(
+        base_url=sandbox.base_url,
+        api_key=TEST_API_KEY,
+        retry=RetryPolicy(max_retries=1, backoff_seconds=0.01),
+    )
+    sandbox.state.add_fault(kind="status", status=500, times=None, path_contains="/list")
+    with pytest.raises(AttentionUnavailable) as error:
+        next(client.list_conversation_pages())
+    sandbox.state.clear_faults()
+    with pytest.raises(AttentionNotFound) as not_found:
+        client.get_conversation("missing")
+    outputs = [repr(client), str(error.value), repr(error.value), str(not_found.value), caplog.text]
+    assert caplog.text, "the failures were logged"
+    for output in outputs:
+        assert TEST_API_KEY not in output
