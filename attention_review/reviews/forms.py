@@ -1,0 +1,166 @@
+"""Validation of everything a reviewer sends: an item's value and the opportunity."""
+
+import json
+from typing import Any
+
+from django import forms
+
+from .models import ConfirmationAttempt, IntelligenceItem, Team
+
+MAX_VALUE_LENGTH = 10_000
+
+
+def _value_kind(value: Any) -> str:
+    """How an item's value is edited, from the type the AI sent it in."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "json"
+    return "text"
+
+
+def value_as_text(value: Any) -> str:
+    """An item's value as the reviewer edits it."""
+    kind = _value_kind(value)
+    if value is None:
+        return ""
+    if kind == "boolean":
+        return "Yes" if value else "No"
+    if kind == "list":
+        return "\n".join(str(entry) for entry in value)
+    if kind == "json":
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    return str(value)
+
+
+class ItemValueForm(forms.Form):
+    """The value of one item, checked against the item's options and the AI value's type."""
+
+    value = forms.CharField(
+        required=False,
+        strip=True,
+        max_length=MAX_VALUE_LENGTH,
+        error_messages={
+            "max_length": "Keep it under %(limit_value)s characters (this has %(show_value)s)."
+        },
+    )
+
+    def __init__(self, *args: Any, item: IntelligenceItem, **kwargs: Any) -> None:
+        self.item = item
+        self.kind = _value_kind(item.ai_value)
+        kwargs.setdefault("initial", {"value": value_as_text(item.current_value)})
+        super().__init__(*args, **kwargs)
+        field = self.fields["value"]
+        field.label = item.title or item.key
+        field.widget = self._widget()
+
+    def _widget(self) -> forms.Widget:
+        attrs = {"aria-describedby": f"item-{self.item.pk}-help"}
+        if self.item.options:
+            choices = [("", "— Choose —")] + [
+                (value_as_text(option), value_as_text(option)) for option in self.item.options
+            ]
+            return forms.Select(choices=choices, attrs=attrs)
+        if self.kind == "boolean":
+            return forms.Select(choices=[("", "— Choose —"), ("Yes", "Yes"), ("No", "No")])
+        if self.kind == "number":
+            return forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
+        return forms.Textarea(attrs={**attrs, "rows": 3})
+
+    def clean_value(self) -> Any:
+        text: str = self.cleaned_data["value"]
+        if "\x00" in text:
+            raise forms.ValidationError("The value contains a character that cannot be stored.")
+        if not text:
+            raise forms.ValidationError(
+                "Enter a value, or exclude this item if it should not be sent."
+            )
+        if self.item.options:
+            allowed = {value_as_text(option): option for option in self.item.options}
+            if text not in allowed:
+                raise forms.ValidationError("Choose one of the listed values.")
+            return allowed[text]
+        return self._typed(text)
+
+    def _typed(self, text: str) -> Any:
+        """The text back in the type the AI sent the value in."""
+        if self.kind == "boolean":
+            if text not in {"Yes", "No"}:
+                raise forms.ValidationError("Choose Yes or No.")
+            return text == "Yes"
+        if self.kind == "number":
+            cleaned = text.replace(",", "").replace("$", "").strip()
+            try:
+                number = float(cleaned)
+            except ValueError:
+                raise forms.ValidationError("Enter a number, like 48000 or 12.5.") from None
+            if number != number or number in {float("inf"), float("-inf")}:
+                raise forms.ValidationError("Enter a number, like 48000 or 12.5.")
+            return int(number) if number.is_integer() else number
+        if self.kind == "list":
+            return [line.strip() for line in text.splitlines() if line.strip()]
+        if self.kind == "json":
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise forms.ValidationError("Enter valid JSON.") from None
+        return text
+
+
+class OpportunityForm(forms.Form):
+    """The opportunity to confirm against: one of those linked to the conversation."""
+
+    opportunity_id = forms.ChoiceField(label="Opportunity", required=True)
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["opportunity_id"].choices = choices
+        self.fields["opportunity_id"].error_messages["invalid_choice"] = (
+            "Choose one of the opportunities linked to this conversation."
+        )
+
+
+class ConfirmForm(forms.Form):
+    """The confirm button carries the review round it was shown for."""
+
+    review_round = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class AuditFilterForm(forms.Form):
+    """The audit ledger's filters; the CSV export takes the same ones in its query string."""
+
+    OUTCOME_CHOICES = [("", "Any outcome"), *ConfirmationAttempt.Outcome.choices]
+
+    rep = forms.ModelChoiceField(queryset=None, required=False, empty_label="All reps", label="Rep")
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.all(), required=False, empty_label="All teams", label="Team"
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    field = forms.CharField(required=False, max_length=200, label="Field")
+    only_edited = forms.BooleanField(required=False, label="Only edited items")
+    outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, required=False, label="Outcome")
+
+    def __init__(self, *args: Any, reps: Any, teams: Any, fields: list[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["rep"].queryset = reps
+        self.fields["rep"].label_from_instance = lambda user: user.get_full_name() or user.username
+        self.fields["team"].queryset = teams
+        self.fields["field"].widget = forms.Select(
+            choices=[("", "All fields"), *[(key, key) for key in fields]]
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date is after the end date.")
+        return cleaned

@@ -1,0 +1,370 @@
+"""What the dashboard must remember: conversations as last seen in Attention, their
+intelligence items with the reviewer's drafts, and every sync run."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Team(models.Model):
+    """A team in Attention; managers are set per team in the admin."""
+
+    attention_uuid = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="managed_teams", blank=True
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name or self.attention_uuid
+
+
+class AttentionUser(models.Model):
+    """A user of Attention (the owner of conversations), linked to an app user by email."""
+
+    attention_uuid = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(blank=True, db_index=True)
+    name = models.CharField(max_length=200, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="attention_identities",
+    )
+
+    class Meta:
+        verbose_name = "Attention user"
+
+    def __str__(self) -> str:
+        return self.email or self.attention_uuid
+
+
+class Conversation(models.Model):
+    """A recorded call as Attention last described it, with the queue's computed state."""
+
+    attention_id = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=500)
+    started_at = models.DateTimeField(help_text="Attention's createdAt")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    owner_attention_uuid = models.CharField(max_length=64, blank=True, db_index=True)
+    team_attention_uuid = models.CharField(max_length=64, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+        help_text="The app user who owns this call (its Attention user, matched by email)",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    participant_count = models.PositiveIntegerField(default=0)
+    is_internal = models.BooleanField(default=False)
+    is_empty = models.BooleanField(default=False)
+    archived = models.BooleanField(default=False)
+    private = models.BooleanField(default=False)
+    crm_export_status = models.CharField(max_length=50, blank=True)
+    transcript_status = models.CharField(max_length=50, blank=True)
+    external_opportunity_id = models.CharField(max_length=200, blank=True)
+    external_opportunity_title = models.CharField(max_length=500, blank=True)
+    intelligence_opportunity_id = models.CharField(max_length=200, blank=True)
+    items_to_review = models.PositiveIntegerField(default=0)
+    awaiting_review = models.BooleanField(default=False)
+    force_review = models.BooleanField(
+        default=False,
+        help_text="Returned to the queue by an admin: stays there until it is confirmed",
+    )
+    raw = models.JSONField(default=dict, help_text="The resource as Attention last returned it")
+    synced_at = models.DateTimeField(auto_now=True)
+
+    # The review in progress. A round is one review from opening to confirm; a confirmed
+    # round is closed and the next change from the AI starts a new one.
+    review_round = models.PositiveIntegerField(default=1)
+    review_opened_at = models.DateTimeField(null=True, blank=True)
+    draft_opportunity_id = models.CharField(max_length=200, blank=True)
+    last_confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # The queue: awaiting review, per owner, newest first.
+            models.Index(
+                fields=["owner", "-started_at", "-id"],
+                condition=Q(awaiting_review=True),
+                name="conversation_queue_by_owner",
+            ),
+            models.Index(
+                fields=["-started_at", "-id"],
+                condition=Q(awaiting_review=True),
+                name="conversation_queue_all",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def default_opportunity_id(self) -> str:
+        """The opportunity Attention suggests for this call."""
+        if self.intelligence_opportunity_id:
+            return self.intelligence_opportunity_id
+        return self.external_opportunity_id
+
+    @property
+    def opportunity_id(self) -> str:
+        """The opportunity the confirm will name: the reviewer's choice, else the default."""
+        return self.draft_opportunity_id or self.default_opportunity_id
+
+
+class IntelligenceItem(models.Model):
+    """One extracted item, its confirmed counterpart, and the reviewer's draft of it.
+
+    The draft lives beside the AI value: a sync may update what the AI says, but it never
+    touches an item the reviewer has edited or excluded.
+    """
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="items")
+    item_id = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    title = models.CharField(max_length=500, blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    position = models.PositiveIntegerField(default=0)
+    ai_value = models.JSONField(null=True, blank=True)
+    options = models.JSONField(null=True, blank=True)
+    refreshing = models.BooleanField(default=False)
+    confirmed_value = models.JSONField(null=True, blank=True)
+    is_confirmed = models.BooleanField(default=False)
+    needs_review = models.BooleanField(default=True)
+    raw = models.JSONField(default=dict)
+
+    # The reviewer's draft, saved the moment it is typed so nothing is ever lost.
+    is_edited = models.BooleanField(default=False)
+    draft_value = models.JSONField(null=True, blank=True)
+    is_excluded = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Set when a confirmed review decided this item (sent it, edited or not, or left it
+    # out). Attention keeps the AI's value beside the confirmed one, so an edited item
+    # would otherwise look unreviewed forever; the same AI value is not asked about
+    # again, but a new one puts the item (and its conversation) back in the queue.
+    is_decided = models.BooleanField(default=False)
+    decided_ai_value = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["conversation", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "item_id"], name="unique_item_per_conversation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+    @property
+    def current_value(self) -> Any:
+        """What would be sent: the reviewer's value if they edited it, else the AI's."""
+        return self.draft_value if self.is_edited else self.ai_value
+
+    @property
+    def has_draft(self) -> bool:
+        return self.is_edited or self.is_excluded
+
+
+class SyncRun(models.Model):
+    """One run of the sync from Attention, kept for progress, resume and diagnosis."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status, default=Status.RUNNING)
+    full = models.BooleanField(default=False)
+    from_datetime = models.DateTimeField(null=True, blank=True)
+    start_page = models.PositiveIntegerField(default=1)
+    pages = models.PositiveIntegerField(default=0)
+    pages_total = models.PositiveIntegerField(null=True, blank=True)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Sync {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class AppendOnlyError(Exception):
+    """Audit history is never changed or deleted: a correction is a new record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk updates and deletes would bypass the model's guard, so they are refused."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError(f"{self.model.__name__} records cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError(f"{self.model.__name__} records cannot be deleted")
+
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class ConfirmationAttempt(models.Model):
+    """One try at confirming a review round through the API, written before the call.
+
+    At most one attempt per round may be pending, unknown or succeeded: the database
+    itself refuses a second, so one review is confirmed once whatever the timing.
+    Once an attempt has an outcome (confirmed or failed) it is history and never changes.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "In progress"
+        SUCCEEDED = "succeeded", "Confirmed"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.PROTECT, related_name="confirmation_attempts"
+    )
+    review_round = models.PositiveIntegerField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="confirmation_attempts"
+    )
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome, default=Outcome.PENDING)
+    opportunity_id = models.CharField(max_length=200, blank=True)
+    review_opened_at = models.DateTimeField(null=True, blank=True)
+    request_body = models.JSONField(default=dict)
+    response_body = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    api_milliseconds = models.PositiveIntegerField(null=True, blank=True)
+    resolved_by_readback = models.BooleanField(default=False)
+    # Counted when the attempt is written, so the audit summary never re-counts items.
+    items_sent = models.PositiveIntegerField(default=0)
+    items_edited = models.PositiveIntegerField(default=0)
+    items_excluded = models.PositiveIntegerField(default=0)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "review_round"],
+                condition=Q(outcome__in=["pending", "unknown", "succeeded"]),
+                name="one_live_confirmation_per_round",
+            )
+        ]
+        indexes = [models.Index(fields=["outcome", "-started_at"], name="attempt_outcome_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.conversation} round {self.review_round}: {self.get_outcome_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("outcome", flat=True)
+            if stored.first() in {self.Outcome.SUCCEEDED, self.Outcome.FAILED}:
+                raise AppendOnlyError("A finished confirmation attempt cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Confirmation attempts cannot be deleted")
+
+    @property
+    def is_live(self) -> bool:
+        return self.outcome in {self.Outcome.PENDING, self.Outcome.UNKNOWN}
+
+    @property
+    def review_seconds(self) -> float | None:
+        """Seconds from opening the review to the confirmation."""
+        if self.review_opened_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.review_opened_at).total_seconds()
+
+
+class ConfirmedItem(models.Model):
+    """What one attempt did with one item: the AI's value and the value sent."""
+
+    attempt = models.ForeignKey(ConfirmationAttempt, on_delete=models.PROTECT, related_name="items")
+    item_id = models.CharField(max_length=200)
+    key = models.CharField(max_length=200)
+    title = models.CharField(max_length=500, blank=True)
+    ai_value = models.JSONField(null=True, blank=True)
+    sent_value = models.JSONField(null=True, blank=True)
+    is_edited = models.BooleanField(default=False)
+    is_excluded = models.BooleanField(default=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["attempt", "id"]
+        indexes = [models.Index(fields=["key"], name="confirmed_item_key")]
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("A confirmed item cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Confirmed items cannot be deleted")
+
+
+class AuditCorrection(models.Model):
+    """A note that corrects the record of an attempt; history itself stays as it was."""
+
+    attempt = models.ForeignKey(
+        ConfirmationAttempt, on_delete=models.PROTECT, related_name="corrections"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField()
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Correction to {self.attempt} by {self.author}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("A correction cannot be changed; add another")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Corrections cannot be deleted")

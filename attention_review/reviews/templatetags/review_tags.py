@@ -1,0 +1,87 @@
+import difflib
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def duration(seconds: Any) -> str:
+    """Seconds as a short human duration: '45 min', '1 h 05 min', '40 s'."""
+    try:
+        total = int(seconds)
+    except (TypeError, ValueError):
+        return "—"
+    if total <= 0:
+        return "—"
+    if total < 60:
+        return f"{total} s"
+    hours, minutes = divmod(round(total / 60), 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+@register.filter
+def item_value(value: Any) -> str:
+    """An intelligence value as text, whatever JSON type it came in."""
+    from attention_review.reviews.forms import value_as_text
+
+    text = value_as_text(value)
+    return text if text else "—"
+
+
+@register.filter
+def records_by_type(attributes: Any) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Linked CRM records, external accounts and contacts grouped by CRM object type.
+
+    Returns [(type, [(record id, where it was listed), ...]), ...], types in a fixed
+    order (Account, Contact, Opportunity, then others), each id once per type.
+    """
+    sources = [
+        ("linked record", attributes.linked_crm_records),
+        ("external account", attributes.external_accounts),
+        ("external contact", attributes.external_contacts),
+    ]
+    grouped: dict[str, dict[str, str]] = {}
+    for source, records in sources:
+        for record in records:
+            grouped.setdefault(record.code or "Other", {}).setdefault(record.id, source)
+    order = {"Account": 0, "Contact": 1, "Opportunity": 2}
+    types = sorted(grouped, key=lambda code: (order.get(code, 9), code))
+    return [(code, list(grouped[code].items())) for code in types]
+
+
+@register.filter
+def value_diff(item: Any) -> list[tuple[str, str]]:
+    """A word-level diff of an item's AI value and the value sent: [(op, text), ...]
+    with op one of 'same', 'removed', 'added'."""
+    from attention_review.reviews.forms import value_as_text
+
+    before = value_as_text(item.ai_value).split(" ")
+    after = value_as_text(item.sent_value).split(" ")
+    segments: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for op, a_start, a_end, b_start, b_end in matcher.get_opcodes():
+        if op == "equal":
+            segments.append(("same", " ".join(before[a_start:a_end])))
+            continue
+        if a_end > a_start:
+            segments.append(("removed", " ".join(before[a_start:a_end])))
+        if b_end > b_start:
+            segments.append(("added", " ".join(after[b_start:b_end])))
+    return segments
+
+
+@register.filter
+def seconds_human(seconds: Any) -> str:
+    """A span of seconds as '42 s', '3 min 05 s', '2 h 10 min'."""
+    if seconds is None:
+        return "—"
+    total = round(float(seconds))
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

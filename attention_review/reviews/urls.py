@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("conversations/<int:pk>/", views.review, name="review"),
+    path("conversations/<int:pk>/items/<int:item_pk>/", views.item, name="item"),
+    path("conversations/<int:pk>/items/<int:item_pk>/edit/", views.item_edit, name="item-edit"),
+    path("conversations/<int:pk>/items/<int:item_pk>/reset/", views.item_reset, name="item-reset"),
+    path(
+        "conversations/<int:pk>/items/<int:item_pk>/exclude/",
+        views.item_exclude,
+        name="item-exclude",
+    ),
+    path("conversations/<int:pk>/opportunity/", views.opportunity, name="opportunity"),
+    path("conversations/<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("audit/", views.audit, name="audit"),
+    path("audit/export.csv", views.audit_export, name="audit-export"),
+]

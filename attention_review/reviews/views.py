@@ -1,0 +1,355 @@
+"""Thin views: who may see this, validate with a form, one service or selector, render.
+
+Every control works with and without htmx: htmx requests get the affected fragment,
+plain form posts get a redirect back to the page (post/redirect/get).
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from attention_review.attention.client import client_from_settings
+
+from . import selectors, services
+from .charts import confirmations_per_day_chart
+from .exports import audit_csv_rows
+from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm
+from .models import ConfirmationAttempt, Conversation, IntelligenceItem
+
+REVIEW_TEMPLATE = "reviews/review.html"
+
+
+@require_GET
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    paginator = Paginator(selectors.review_queue(request.user), settings.QUEUE_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "nav": "queue",
+        "page": page,
+        "show_owner": selectors.user_is_manager(request.user),
+    }
+    template = "reviews/queue.html#queue" if request.htmx else "reviews/queue.html"
+    return render(request, template, context)
+
+
+def _review_url(conversation: Conversation, item: IntelligenceItem | None = None) -> str:
+    url = reverse("reviews:review", args=[conversation.pk])
+    return f"{url}#item-{item.pk}" if item else url
+
+
+def _review_context(
+    request: HttpRequest,
+    conversation: Conversation,
+    *,
+    editing: IntelligenceItem | None = None,
+    form: ItemValueForm | None = None,
+) -> dict[str, Any]:
+    items = selectors.review_items(conversation)
+    if editing is not None:
+        items = [editing if item.pk == editing.pk else item for item in items]
+    attempt = selectors.latest_attempt(conversation)
+    details = selectors.conversation_details(conversation)
+    confirmed = attempt is not None and attempt.outcome == ConfirmationAttempt.Outcome.SUCCEEDED
+    return {
+        "conversation": conversation,
+        "details": details,
+        "groups": selectors.group_items(items),
+        "progress": selectors.review_progress(items),
+        "editing": editing,
+        "form": form,
+        "attempt": attempt,
+        "show_result": confirmed and not conversation.awaiting_review,
+        "opportunity_form": OpportunityForm(
+            initial={"opportunity_id": conversation.opportunity_id},
+            choices=selectors.opportunity_choices(conversation),
+        ),
+        "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
+        "next_conversation": (
+            selectors.next_in_queue(request.user, after=conversation)
+            if not conversation.awaiting_review
+            else None
+        ),
+    }
+
+
+@require_GET
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    services.review_open(conversation=conversation)
+    editing = form = None
+    edit_pk = request.GET.get("edit", "")
+    if edit_pk.isdigit() and conversation.awaiting_review:
+        editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
+        form = ItemValueForm(item=editing) if editing else None
+    context = _review_context(request, conversation, editing=editing, form=form)
+    return render(request, REVIEW_TEMPLATE, context)
+
+
+def _item_fragment(
+    request: HttpRequest,
+    item: IntelligenceItem,
+    *,
+    form: ItemValueForm | None = None,
+    notice: str = "",
+) -> HttpResponse:
+    """The item's fragment, plus the progress and confirm summary swapped out of band."""
+    conversation = item.conversation
+    context = {
+        "conversation": conversation,
+        "item": item,
+        "form": form,
+        "editing": item if form is not None else None,
+        "notice": notice,
+        "progress": selectors.review_progress_for(conversation),
+        "oob": True,
+        "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
+    }
+    html = render_to_string(f"{REVIEW_TEMPLATE}#item", context, request)
+    html += render_to_string(f"{REVIEW_TEMPLATE}#progress", context, request)
+    html += render_to_string(f"{REVIEW_TEMPLATE}#summary", context, request)
+    return HttpResponse(html)
+
+
+def _editable(request: HttpRequest, item: IntelligenceItem) -> str:
+    """Why the item cannot be changed now, or '' when it can."""
+    if item.refreshing:
+        return "Attention is still updating this item; it can be reviewed once it is ready."
+    if not item.conversation.awaiting_review:
+        return "This conversation has been confirmed; there is nothing left to change."
+    return ""
+
+
+def _refuse(request: HttpRequest, item: IntelligenceItem, reason: str) -> HttpResponse:
+    if request.htmx:
+        return _item_fragment(request, item, notice=reason)
+    messages.error(request, reason)
+    return HttpResponseRedirect(_review_url(item.conversation, item))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """GET: the item's display fragment (Cancel). POST: save the reviewer's value."""
+    item = selectors.get_item_for_user(request.user, pk, item_pk)
+    if request.method == "GET":
+        if not request.htmx:
+            return HttpResponseRedirect(_review_url(item.conversation, item))
+        return _item_fragment(request, item)
+    if reason := _editable(request, item):
+        return _refuse(request, item, reason)
+    form = ItemValueForm(request.POST, item=item)
+    if not form.is_valid():
+        if request.htmx:
+            return _item_fragment(request, item, form=form)
+        context = _review_context(request, item.conversation, editing=item, form=form)
+        return render(request, REVIEW_TEMPLATE, context)
+    item = services.item_save_draft(item=item, value=form.cleaned_data["value"], user=request.user)
+    if request.htmx:
+        return _item_fragment(request, item)
+    messages.success(request, f"Saved “{item.title or item.key}”.")
+    return HttpResponseRedirect(_review_url(item.conversation, item))
+
+
+@require_GET
+@login_required
+def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk, item_pk)
+    if not request.htmx:
+        return HttpResponseRedirect(
+            f"{reverse('reviews:review', args=[pk])}?edit={item.pk}#item-{item.pk}"
+        )
+    if reason := _editable(request, item):
+        return _item_fragment(request, item, notice=reason)
+    return _item_fragment(request, item, form=ItemValueForm(item=item))
+
+
+@require_POST
+@login_required
+def item_reset(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk, item_pk)
+    if reason := _editable(request, item):
+        return _refuse(request, item, reason)
+    item = services.item_reset(item=item, user=request.user)
+    if request.htmx:
+        return _item_fragment(request, item)
+    messages.success(request, f"“{item.title or item.key}” is back to the AI's value.")
+    return HttpResponseRedirect(_review_url(item.conversation, item))
+
+
+@require_POST
+@login_required
+def item_exclude(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = selectors.get_item_for_user(request.user, pk, item_pk)
+    if reason := _editable(request, item):
+        return _refuse(request, item, reason)
+    excluded = request.POST.get("excluded", "1") == "1"
+    item = services.item_set_excluded(item=item, excluded=excluded, user=request.user)
+    if request.htmx:
+        return _item_fragment(request, item)
+    verb = "excluded from" if excluded else "included in"
+    messages.success(request, f"“{item.title or item.key}” is {verb} the confirmation.")
+    return HttpResponseRedirect(_review_url(item.conversation, item))
+
+
+@require_POST
+@login_required
+def opportunity(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    form = OpportunityForm(request.POST, choices=selectors.opportunity_choices(conversation))
+    if not conversation.awaiting_review:
+        messages.error(request, "This conversation has been confirmed; there is nothing to change.")
+    elif form.is_valid():
+        services.opportunity_choose(
+            conversation=conversation, opportunity_id=form.cleaned_data["opportunity_id"]
+        )
+        if not request.htmx:
+            messages.success(request, "Opportunity saved.")
+    if request.htmx:
+        context = {"conversation": conversation, "opportunity_form": form, "saved": form.is_valid()}
+        return render(request, f"{REVIEW_TEMPLATE}#opportunity", context)
+    if form.errors:
+        messages.error(request, form.errors["opportunity_id"][0])
+    return HttpResponseRedirect(_review_url(conversation))
+
+
+_OUTCOME_MESSAGES = {
+    ConfirmationAttempt.Outcome.SUCCEEDED: (messages.SUCCESS, "Confirmed. Attention has it."),
+    ConfirmationAttempt.Outcome.PENDING: (
+        messages.INFO,
+        "This review is being confirmed right now; the result appears here when it is done.",
+    ),
+}
+
+
+@require_POST
+@login_required
+def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk)
+    form = ConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The confirm form was incomplete; reload the page and try again.")
+        return _after_confirm(request, conversation)
+    client = client_from_settings()
+    try:
+        attempt = services.review_confirm(
+            conversation_pk=conversation.pk,
+            review_round=form.cleaned_data["review_round"],
+            user=request.user,
+            client=client,
+        )
+    except services.ReviewError as error:
+        messages.error(request, str(error))
+        return _after_confirm(request, conversation)
+    finally:
+        client.close()
+    level, text = _OUTCOME_MESSAGES.get(attempt.outcome, (messages.ERROR, attempt.error))
+    messages.add_message(request, level, text)
+    return _after_confirm(request, conversation)
+
+
+def _after_confirm(request: HttpRequest, conversation: Conversation) -> HttpResponse:
+    """The page as it now stands: the review body for htmx, a redirect otherwise."""
+    if not request.htmx:
+        return HttpResponseRedirect(_review_url(conversation))
+    conversation = selectors.get_conversation_for_user(request.user, conversation.pk)
+    context = _review_context(request, conversation)
+    return render(request, f"{REVIEW_TEMPLATE}#review-body", context)
+
+
+# Audit --------------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 25
+
+
+def _audit_form(request: HttpRequest) -> AuditFilterForm:
+    reps = selectors.audit_reps(request.user)
+    return AuditFilterForm(
+        request.GET or None,
+        reps=reps,
+        teams=selectors.audit_teams(request.user),
+        fields=selectors.audit_field_keys(),
+    )
+
+
+def _audit_filters(request: HttpRequest, form: AuditFilterForm) -> selectors.AuditFilters | None:
+    if not form.is_bound:
+        return selectors.AuditFilters(
+            date_from=timezone.localdate() - timedelta(days=29), date_to=timezone.localdate()
+        )
+    if not form.is_valid():
+        return None
+    return selectors.AuditFilters.from_form(form.cleaned_data)
+
+
+@require_GET
+@login_required
+def audit(request: HttpRequest) -> HttpResponse:
+    if not selectors.user_may_audit(request.user):
+        raise PermissionDenied("The audit ledger is for managers and admins.")
+    form = _audit_form(request)
+    filters = _audit_filters(request, form)
+    page_number = max(1, _positive_int(request.GET.get("page"), default=1))
+    context: dict[str, Any] = {"nav": "audit", "form": form, "filters": filters}
+    if filters is not None:
+        offset = (page_number - 1) * AUDIT_PAGE_SIZE
+        rows = selectors.audit_ledger_page(
+            request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1
+        )
+        names = {
+            user.pk: user.get_full_name() or user.username for user in form.fields["rep"].queryset
+        }
+        summaries, days = selectors.audit_summary(request.user, filters, names=names)
+        query = request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            attempts=rows[:AUDIT_PAGE_SIZE],
+            page_number=page_number,
+            has_next=len(rows) > AUDIT_PAGE_SIZE,
+            has_previous=page_number > 1,
+            query=query.urlencode(),
+            summaries=summaries,
+            chart=confirmations_per_day_chart(days),
+        )
+    template = "reviews/audit.html#ledger" if request.htmx else "reviews/audit.html"
+    return render(request, template, context)
+
+
+@require_GET
+@login_required
+def audit_export(request: HttpRequest) -> HttpResponse:
+    if not selectors.user_may_audit(request.user):
+        raise PermissionDenied("The audit ledger is for managers and admins.")
+    form = _audit_form(request)
+    filters = _audit_filters(request, form)
+    if filters is None:
+        return HttpResponse(
+            "The filters are not valid: " + "; ".join(form.errors.get("__all__", ["check them"])),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    attempts = selectors.audit_attempts(request.user, filters).values("pk")
+    rows = audit_csv_rows(attempts, selectors.audit_items(filters))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="attention-audit-{stamp}.csv"'
+    return response
+
+
+def _positive_int(raw: str | None, *, default: int) -> int:
+    try:
+        return max(1, int(raw or default))
+    except ValueError:
+        return default
