@@ -6,6 +6,7 @@ app_name = "reviews"
 
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("healthz", views.healthz, name="healthz"),
     path("conversations/<int:pk>/", views.review, name="review"),
     path("conversations/<int:pk>/items/<int:item_pk>/", views.item, name="item"),
     path("conversations/<int:pk>/items/<int:item_pk>/edit/", views.item_edit, name="item-edit"),

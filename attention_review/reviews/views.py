@@ -31,6 +31,12 @@ REVIEW_TEMPLATE = "reviews/review.html"
 
 
 @require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers: answers through the full middleware stack."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.review_queue(request.user), settings.QUEUE_PAGE_SIZE)
