@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "django_tasks_db",
     "attention_review.reviews",
 ]
 
@@ -203,9 +204,12 @@ ATTENTION_SYNC_OVERLAP_MINUTES = env_int("ATTENTION_SYNC_OVERLAP_MINUTES", 24 * 
 
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 
+# Background work (sync now, the periodic sync) goes through django.tasks. Production
+# and the demo use the database queue, run by `manage.py db_worker` processes; the test
+# suite sets the immediate backend.
 TASKS = {
     "default": {
-        "BACKEND": env_str("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"),
+        "BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
 

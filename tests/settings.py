@@ -14,6 +14,9 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from attention_review.settings import *  # noqa: F403
 
+# Background tasks run inline, so a test sees their effect when the request returns.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
 # Hashing passwords slowly protects real accounts, not test fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -197,6 +197,7 @@ class SyncRun(models.Model):
     """One run of the sync from Attention, kept for progress, resume and diagnosis."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
@@ -221,6 +222,16 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"Sync {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {self.Status.QUEUED, self.Status.RUNNING}
+
+    @property
+    def percent_done(self) -> int:
+        if not self.pages_total:
+            return 0
+        return min(100, round(100 * (self.start_page - 1 + self.pages) / self.pages_total))
 
 
 class AppendOnlyError(Exception):

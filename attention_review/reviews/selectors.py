@@ -15,7 +15,14 @@ from pydantic import ValidationError
 
 from attention_review.attention import schemas
 
-from .models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem, Team
+from .models import (
+    ConfirmationAttempt,
+    ConfirmedItem,
+    Conversation,
+    IntelligenceItem,
+    SyncRun,
+    Team,
+)
 
 MANAGERS_GROUP = "Managers"
 REPS_GROUP = "Reps"
@@ -84,6 +91,10 @@ def review_queue(user: AnyUser) -> QuerySet[Conversation]:
         .only(*_QUEUE_FIELDS)
         .order_by("-started_at", "-id")
     )
+
+
+def latest_sync() -> SyncRun | None:
+    return SyncRun.objects.order_by("-started_at", "-id").first()
 
 
 def get_conversation_for_user(user: AnyUser, pk: int) -> Conversation:
@@ -174,7 +185,7 @@ def opportunity_choices(conversation: Conversation) -> list[tuple[str, str]]:
         label = default
         if opportunity and opportunity.uuid == default and opportunity.title:
             label = f"{opportunity.title} ({default})"
-        choices[default] = f"{label} — suggested by Attention"
+        choices[default] = f"{label} (suggested)"
     if details:
         for record in details.attributes.linked_crm_records:
             if record.code.lower() == "opportunity" and record.id not in choices:

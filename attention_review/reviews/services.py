@@ -322,7 +322,9 @@ def _sync_window_start(*, full: bool) -> tuple:
         overlap = timedelta(minutes=settings.ATTENTION_SYNC_OVERLAP_MINUTES)
         from_datetime = last_success.started_at - overlap
     # A run that failed part-way over the same window resumes after its last stored page.
-    last_run = SyncRun.objects.exclude(status=SyncRun.Status.RUNNING).first()
+    last_run = SyncRun.objects.filter(
+        status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED]
+    ).first()
     if (
         last_run is not None
         and last_run.status == SyncRun.Status.FAILED
@@ -340,16 +342,22 @@ def conversation_sync(
     full: bool = False,
     started_by: Any = None,
     on_page: Callable[[SyncRun], None] | None = None,
+    run: SyncRun | None = None,
 ) -> SyncRun:
     """Pull conversations from Attention into the database, one page at a time.
 
     Each page is stored in its own transaction, so a failure keeps what was stored and
     the next run resumes after it. Errors are recorded on the run, then re-raised.
+    `run` is a run recorded as queued by `sync_enqueue`; without one a new run starts.
     """
     from_datetime, start_page = _sync_window_start(full=full)
-    run = SyncRun.objects.create(
-        full=full, from_datetime=from_datetime, start_page=start_page, started_by=started_by
-    )
+    if run is None:
+        run = SyncRun(started_by=started_by)
+    run.full = full
+    run.from_datetime = from_datetime
+    run.start_page = start_page
+    run.status = SyncRun.Status.RUNNING
+    run.save()
     try:
         attention_users_link(client=client)
         writer = _PageWriter()
@@ -687,3 +695,36 @@ def conversations_return_to_queue(*, conversation_ids: Any) -> int:
                 items_to_review=count, awaiting_review=count > 0 and not hidden, force_review=True
             )
     return len(conversations)
+
+
+# Background sync ------------------------------------------------------------------------
+
+# A sync that has shown no progress for this long was cut off (a worker killed mid-run).
+SYNC_STALE_AFTER = timedelta(minutes=30)
+
+
+def sync_active() -> SyncRun | None:
+    """The queued or running sync, if one is under way (stale ones are not)."""
+    cutoff = timezone.now() - SYNC_STALE_AFTER
+    return (
+        SyncRun.objects.filter(
+            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING], started_at__gte=cutoff
+        )
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def sync_enqueue(*, started_by: Any = None, full: bool = False) -> tuple[SyncRun, bool]:
+    """Queue a background sync unless one is under way; returns (run, newly queued)."""
+    from .tasks import sync_conversations_task
+
+    with transaction.atomic():
+        active = sync_active()
+        if active is not None:
+            return active, False
+        run = SyncRun.objects.create(status=SyncRun.Status.QUEUED, started_by=started_by)
+    # Enqueued after the commit: a worker must find the run it is given.
+    sync_conversations_task.enqueue(run_id=run.pk, full=full)
+    run.refresh_from_db()
+    return run, True

@@ -41,13 +41,42 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def queue(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.review_queue(request.user), settings.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    is_manager = selectors.user_is_manager(request.user)
     context = {
         "nav": "queue",
         "page": page,
-        "show_owner": selectors.user_is_manager(request.user),
+        "show_owner": is_manager,
+        "sync_run": selectors.latest_sync() if is_manager else None,
     }
     template = "reviews/queue.html#queue" if request.htmx else "reviews/queue.html"
     return render(request, template, context)
+
+
+@require_POST
+@login_required
+def sync_now(request: HttpRequest) -> HttpResponse:
+    """Queue a background sync (managers and admins); the queue page shows its progress."""
+    if not selectors.user_is_manager(request.user):
+        raise PermissionDenied("Only managers and admins can start a sync.")
+    run, queued = services.sync_enqueue(started_by=request.user)
+    if not queued:
+        messages.info(request, "A sync is already under way; its progress is shown below.")
+    if request.htmx:
+        return render(request, "reviews/queue.html#sync-status", {"sync_run": run})
+    if queued:
+        messages.success(request, "Sync started. New conversations appear as it goes.")
+    return HttpResponseRedirect(reverse("reviews:queue"))
+
+
+@require_GET
+@login_required
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """The sync panel, polled by htmx while a sync is under way."""
+    if not selectors.user_is_manager(request.user):
+        raise PermissionDenied("Only managers and admins can follow a sync.")
+    if not request.htmx:
+        return HttpResponseRedirect(reverse("reviews:queue"))
+    return render(request, "reviews/queue.html#sync-status", {"sync_run": selectors.latest_sync()})
 
 
 def _review_url(conversation: Conversation, item: IntelligenceItem | None = None) -> str:
@@ -280,10 +309,17 @@ def _after_confirm(request: HttpRequest, conversation: Conversation) -> HttpResp
 AUDIT_PAGE_SIZE = 25
 
 
+def _default_period() -> tuple:
+    today = timezone.localdate()
+    return today - timedelta(days=29), today
+
+
 def _audit_form(request: HttpRequest) -> AuditFilterForm:
     reps = selectors.audit_reps(request.user)
+    date_from, date_to = _default_period()
     return AuditFilterForm(
         request.GET or None,
+        initial={"date_from": date_from, "date_to": date_to},
         reps=reps,
         teams=selectors.audit_teams(request.user),
         fields=selectors.audit_field_keys(),
@@ -292,9 +328,8 @@ def _audit_form(request: HttpRequest) -> AuditFilterForm:
 
 def _audit_filters(request: HttpRequest, form: AuditFilterForm) -> selectors.AuditFilters | None:
     if not form.is_bound:
-        return selectors.AuditFilters(
-            date_from=timezone.localdate() - timedelta(days=29), date_to=timezone.localdate()
-        )
+        date_from, date_to = _default_period()
+        return selectors.AuditFilters(date_from=date_from, date_to=date_to)
     if not form.is_valid():
         return None
     return selectors.AuditFilters.from_form(form.cleaned_data)
@@ -320,6 +355,9 @@ def audit(request: HttpRequest) -> HttpResponse:
         summaries, days = selectors.audit_summary(request.user, filters, names=names)
         query = request.GET.copy()
         query.pop("page", None)
+        if not form.is_bound:
+            # The pager and the export must keep the default period the page shows.
+            query.update({"date_from": filters.date_from, "date_to": filters.date_to})
         context.update(
             attempts=rows[:AUDIT_PAGE_SIZE],
             page_number=page_number,
