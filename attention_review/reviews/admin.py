@@ -109,8 +109,8 @@ class ConversationAdmin(admin.ModelAdmin):
         client = client_from_settings()
         refreshed = 0
         try:
-            for conversation in queryset.only("pk", "attention_id"):
-                services.conversation_refresh(conversation=conversation, client=client)
+            for attention_id in queryset.values_list("attention_id", flat=True):
+                services.conversation_refresh(attention_id=attention_id, client=client)
                 refreshed += 1
         except AttentionError as error:
             self.message_user(
@@ -193,6 +193,8 @@ class ConfirmationAttemptAdmin(ReadOnlyAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not AuditCorrection:
+            # The item history is read-only: nothing of it is ever saved from here.
+            formset.new_objects = formset.changed_objects = formset.deleted_objects = []
             return
         for correction in formset.save(commit=False):
             if correction.pk is None:

@@ -675,9 +675,9 @@ def _confirmation_succeed(
 # Admin corrections --------------------------------------------------------------------
 
 
-def conversation_refresh(*, conversation: Conversation, client: AttentionClient) -> Conversation:
+def conversation_refresh(*, attention_id: str, client: AttentionClient) -> Conversation:
     """Re-read one conversation from Attention (drafts are kept, as in a sync)."""
-    return conversation_store(resource=client.get_conversation(conversation.attention_id))
+    return conversation_store(resource=client.get_conversation(attention_id))
 
 
 def conversations_return_to_queue(*, conversation_ids: Any) -> int:
