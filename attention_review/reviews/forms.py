@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from .models import ConfirmationAttempt, IntelligenceItem, Team
+from .models import ConfirmationAttempt, IntelligenceItem
 
 MAX_VALUE_LENGTH = 10_000
 
@@ -131,32 +131,38 @@ class ConfirmForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    """The audit ledger's filters; the CSV export takes the same ones in its query string."""
+    """The audit ledger's filters; the CSV export takes the same ones in its query string.
+
+    Reps and teams are offered from lists the view reads once (one query each), so
+    validating a choice costs no further query.
+    """
 
     OUTCOME_CHOICES = [("", "Any outcome"), *ConfirmationAttempt.Outcome.choices]
 
-    rep = forms.ModelChoiceField(queryset=None, required=False, empty_label="All reps", label="Rep")
-    team = forms.ModelChoiceField(
-        queryset=Team.objects.all(), required=False, empty_label="All teams", label="Team"
-    )
+    rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Rep")
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
         required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
     )
-    field = forms.CharField(required=False, max_length=200, label="Field")
+    field = forms.ChoiceField(required=False, label="Field")
     only_edited = forms.BooleanField(required=False, label="Only edited items")
     outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, required=False, label="Outcome")
 
-    def __init__(self, *args: Any, reps: Any, teams: Any, fields: list[str], **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        reps: list[tuple[int, str]],
+        teams: list[tuple[int, str]],
+        fields: list[str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rep"].queryset = reps
-        self.fields["rep"].label_from_instance = lambda user: user.get_full_name() or user.username
-        self.fields["team"].queryset = teams
-        self.fields["field"].widget = forms.Select(
-            choices=[("", "All fields"), *[(key, key) for key in fields]]
-        )
+        self.fields["rep"].choices = [("", "All reps"), *reps]
+        self.fields["team"].choices = [("", "All teams"), *teams]
+        self.fields["field"].choices = [("", "All fields"), *[(key, key) for key in fields]]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

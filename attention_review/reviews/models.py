@@ -297,7 +297,12 @@ class ConfirmationAttempt(models.Model):
                 name="one_live_confirmation_per_round",
             )
         ]
-        indexes = [models.Index(fields=["outcome", "-started_at"], name="attempt_outcome_recent")]
+        indexes = [
+            # The audit ledger: newest first, overall and per rep; outcome as a filter.
+            models.Index(fields=["-started_at", "-id"], name="attempt_recent"),
+            models.Index(fields=["user", "-started_at"], name="attempt_by_user_recent"),
+            models.Index(fields=["outcome", "-started_at"], name="attempt_outcome_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.conversation} round {self.review_round}: {self.get_outcome_display()}"
@@ -340,7 +345,7 @@ class ConfirmedItem(models.Model):
 
     class Meta:
         ordering = ["attempt", "id"]
-        indexes = [models.Index(fields=["key"], name="confirmed_item_key")]
+        indexes = [models.Index(fields=["key", "attempt"], name="confirmed_item_key")]
 
     def __str__(self) -> str:
         return self.title or self.key

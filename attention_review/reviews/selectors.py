@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 from django.utils import timezone
 from pydantic import ValidationError
@@ -43,17 +43,51 @@ _QUEUE_FIELDS = (
 type AnyUser = AbstractBaseUser | AnonymousUser
 
 
+@dataclass(frozen=True)
+class Role:
+    """What the user may see, read once per request."""
+
+    is_manager: bool
+    managed_team_ids: tuple[int, ...]
+
+
+def user_role(user: AnyUser) -> Role:
+    """The user's role, in one query (group membership and managed teams together),
+    remembered on the user object for the rest of the request."""
+    cached = getattr(user, "_review_role", None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated:
+        role = Role(is_manager=False, managed_team_ids=())
+    else:
+        in_managers = (
+            Group.objects.filter(user=user.pk, name=MANAGERS_GROUP)
+            .annotate(kind=Value("group"))
+            .values_list("kind", "pk")
+        )
+        teams = (
+            Team.managers.through.objects.filter(user_id=user.pk)
+            .annotate(kind=Value("team"))
+            .values_list("kind", "team_id")
+        )
+        rows = list(in_managers.union(teams, all=True))
+        role = Role(
+            is_manager=user.is_staff
+            or user.is_superuser
+            or any(kind == "group" for kind, _ in rows),
+            managed_team_ids=tuple(sorted(pk for kind, pk in rows if kind == "team")),
+        )
+    user._review_role = role
+    return role
+
+
 def user_is_manager(user: AnyUser) -> bool:
     """Managers and admins audit and may see beyond their own conversations."""
     if not user.is_authenticated:
         return False
     if user.is_staff or user.is_superuser:
         return True
-    cached = getattr(user, "_is_manager", None)
-    if cached is None:
-        cached = user.groups.filter(name=MANAGERS_GROUP).exists()
-        user._is_manager = cached
-    return cached
+    return user_role(user).is_manager
 
 
 def visibility(user: AnyUser, prefix: str = "") -> Q | None:
@@ -66,12 +100,11 @@ def visibility(user: AnyUser, prefix: str = "") -> Q | None:
         return Q(pk__in=[])
     if user.is_staff or user.is_superuser:
         return None
-    if user_is_manager(user):
-        team_ids = getattr(user, "_managed_team_ids", None)
-        if team_ids is None:
-            team_ids = list(user.managed_teams.values_list("pk", flat=True))
-            user._managed_team_ids = team_ids
-        return Q(**{f"{prefix}team_id__in": team_ids}) if team_ids else None
+    role = user_role(user)
+    if role.is_manager:
+        if not role.managed_team_ids:
+            return None
+        return Q(**{f"{prefix}team_id__in": role.managed_team_ids})
     return Q(**{f"{prefix}owner": user})
 
 
@@ -236,8 +269,8 @@ class AuditFilters:
     @classmethod
     def from_form(cls, cleaned: dict[str, Any]) -> "AuditFilters":
         return cls(
-            rep_id=cleaned["rep"].pk if cleaned.get("rep") else None,
-            team_id=cleaned["team"].pk if cleaned.get("team") else None,
+            rep_id=cleaned.get("rep"),
+            team_id=cleaned.get("team"),
             date_from=cleaned.get("date_from"),
             date_to=cleaned.get("date_to"),
             field=cleaned.get("field") or "",
@@ -298,23 +331,27 @@ def audit_ledger_page(user: AnyUser, filters: AuditFilters, *, offset: int, limi
     return list(attempts[offset : offset + limit])
 
 
-def audit_reps(user: AnyUser) -> QuerySet:
-    """People who may appear in the rep filter: reps, and anyone who has confirmed."""
+def audit_reps(user: AnyUser) -> list[tuple[int, str]]:
+    """(id, name) of who may appear in the rep filter: reps, and anyone who confirmed."""
     user_model = get_user_model()
     confirmed = ConfirmationAttempt.objects.filter(user=OuterRef("pk"))
-    return (
-        user_model.objects.filter(Q(groups__name=REPS_GROUP) | Exists(confirmed))
-        .distinct()
+    in_reps = Group.objects.filter(user=OuterRef("pk"), name=REPS_GROUP)
+    people = (
+        user_model.objects.filter(Q(Exists(in_reps)) | Q(Exists(confirmed)))
         .order_by("first_name", "last_name", "username")
+        .values_list("pk", "first_name", "last_name", "username")
     )
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in people]
 
 
-def audit_teams(user: AnyUser) -> QuerySet[Team]:
-    """Teams in the team filter: the ones the manager manages, or all."""
+def audit_teams(user: AnyUser) -> list[tuple[int, str]]:
+    """(id, name) of the teams in the team filter: the manager's own, or all."""
     teams = Team.objects.order_by("name")
-    if visibility(user) is None:
-        return teams
-    return teams.filter(pk__in=getattr(user, "_managed_team_ids", []))
+    if visibility(user) is not None:
+        teams = teams.filter(pk__in=user_role(user).managed_team_ids)
+    return [
+        (pk, name or uuid) for pk, name, uuid in teams.values_list("pk", "name", "attention_uuid")
+    ]
 
 
 def audit_field_keys() -> list[str]:

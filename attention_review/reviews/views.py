@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -26,6 +25,7 @@ from .charts import confirmations_per_day_chart
 from .exports import audit_csv_rows
 from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm
 from .models import ConfirmationAttempt, Conversation, IntelligenceItem
+from .paging import page_number_from, paginate
 
 REVIEW_TEMPLATE = "reviews/review.html"
 
@@ -39,8 +39,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    paginator = Paginator(selectors.review_queue(request.user), settings.QUEUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginate(
+        selectors.review_queue(request.user),
+        number=page_number_from(request.GET.get("page")),
+        per_page=settings.QUEUE_PAGE_SIZE,
+        count_cap=settings.QUEUE_COUNT_CAP,
+    )
     is_manager = selectors.user_is_manager(request.user)
     context = {
         "nav": "queue",
@@ -342,16 +346,14 @@ def audit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("The audit ledger is for managers and admins.")
     form = _audit_form(request)
     filters = _audit_filters(request, form)
-    page_number = max(1, _positive_int(request.GET.get("page"), default=1))
+    page_number = page_number_from(request.GET.get("page"))
     context: dict[str, Any] = {"nav": "audit", "form": form, "filters": filters}
     if filters is not None:
         offset = (page_number - 1) * AUDIT_PAGE_SIZE
         rows = selectors.audit_ledger_page(
             request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1
         )
-        names = {
-            user.pk: user.get_full_name() or user.username for user in form.fields["rep"].queryset
-        }
+        names = dict(form.fields["rep"].choices[1:])
         summaries, days = selectors.audit_summary(request.user, filters, names=names)
         query = request.GET.copy()
         query.pop("page", None)
@@ -390,10 +392,3 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="attention-audit-{stamp}.csv"'
     return response
-
-
-def _positive_int(raw: str | None, *, default: int) -> int:
-    try:
-        return max(1, int(raw or default))
-    except ValueError:
-        return default
