@@ -134,7 +134,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
         form = ItemValueForm(item=editing) if editing else None
     context = _review_context(request, conversation, editing=editing, form=form)
-    return render(request, REVIEW_TEMPLATE, context)
+    template = f"{REVIEW_TEMPLATE}#review-body" if request.htmx else REVIEW_TEMPLATE
+    return render(request, template, context)
 
 
 def _item_fragment(

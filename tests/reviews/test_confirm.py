@@ -320,3 +320,19 @@ def test_the_documented_example_response_fills_the_result_panel(sandbox, api, lo
     ]:
         assert expected in page, expected
     assert page.index("<h3>Account</h3>") < page.index("<h3>Contact</h3>")
+
+
+def test_a_confirm_under_way_elsewhere_is_shown_and_followed_not_repeated(
+    sandbox, login, rep, conversation
+):
+    """Two tabs: the second confirm finds the first one in flight and waits for it."""
+    ConfirmationAttempt.objects.create(
+        conversation=conversation, review_round=conversation.review_round, user=rep
+    )
+    client = login(rep)
+    html = confirm(client, conversation, **HTMX).content.decode()
+    assert "being confirmed right now" in html
+    assert 'hx-trigger="every 2s"' in html
+    assert sandbox.state.confirm_calls.get(conversation.attention_id, 0) == 0
+    polled = client.get(reverse("reviews:review", args=[conversation.pk]), headers=HTMX)
+    assert polled.content.decode().lstrip().startswith('<div id="review-body">')
