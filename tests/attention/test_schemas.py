@@ -8,7 +8,16 @@ from pydantic import ValidationError
 
 from attention_review.attention import schemas
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "attention-api" / "examples"
+def _examples_dir() -> Path:
+    """shared/attention-api/examples, beside the checkout (as in CI) or above it."""
+    for folder in Path(__file__).resolve().parents:
+        candidate = folder / "shared" / "attention-api" / "examples"
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("shared/attention-api/examples is not beside this checkout")
+
+
+EXAMPLES = _examples_dir()
 
 
 def load(name: str):

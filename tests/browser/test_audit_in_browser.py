@@ -32,7 +32,7 @@ def test_manager_filters_the_ledger_to_one_reps_edited_items(page, log_in, rep, 
     ledger = page.locator("#ledger")
     expect(ledger).to_contain_text("Sam's renewal call")
 
-    page.get_by_label("Rep").select_option(label="Riley Park")
+    page.get_by_label("Rep", exact=True).select_option(label="Riley Park")
     page.get_by_label("Only edited items").check()
     page.get_by_role("button", name="Apply filters").click()
 
