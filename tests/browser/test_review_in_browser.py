@@ -28,6 +28,7 @@ def test_rep_edits_validates_excludes_and_confirms(page, log_in, sandbox, rep, r
     card = page.locator(f"#item-{text_item.pk}")
     card.get_by_role("link", name=re.compile("^Edit")).click()
     field = card.get_by_role("textbox")
+    expect(field).to_be_focused()
     field.fill("")
     card.get_by_role("button", name="Save").click()
     expect(card.get_by_role("alert")).to_contain_text("Enter a value")
@@ -36,6 +37,7 @@ def test_rep_edits_validates_excludes_and_confirms(page, log_in, sandbox, rep, r
     card.get_by_role("button", name="Save").click()
     expect(card).to_contain_text("Send the security questionnaire by Friday")
     expect(card).to_contain_text("AI value:")
+    expect(card.get_by_role("link", name=re.compile("^Edit"))).to_be_focused()
     expect(page.locator("#review-progress")).to_contain_text("Reviewed 1 of")
 
     # Exclude another.
