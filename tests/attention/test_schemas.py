@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from attention_review.attention import schemas
 
+
 def _examples_dir() -> Path:
     """shared/attention-api/examples, beside the checkout (as in CI) or above it."""
     for folder in Path(__file__).resolve().parents:
