@@ -535,6 +535,13 @@ def review_confirm(
             raise ReviewError("This review has changed since the page was loaded; reload it.")
         if live is None:
             request, items = _confirm_request(conversation)
+            # An earlier try of this round lost its answer and was not applied when read
+            # back; the API may have applied it since (a slow request lands late).
+            check_first = conversation.confirmation_attempts.filter(
+                review_round=review_round,
+                outcome=ConfirmationAttempt.Outcome.FAILED,
+                resolved_by_readback=True,
+            ).exists()
             attempt = ConfirmationAttempt.objects.create(
                 conversation=conversation,
                 review_round=review_round,
@@ -565,6 +572,17 @@ def review_confirm(
         if live.outcome == ConfirmationAttempt.Outcome.PENDING and not _pending_is_stale(live):
             return live  # another request is confirming this round right now
         return confirmation_reconcile(attempt=live, client=client)
+
+    if check_first:
+        # Read back before posting, so a late-landing earlier try is not written twice.
+        try:
+            current = client.get_conversation(conversation.attention_id)
+        except AttentionError as error:
+            _attempt_finish(attempt, ConfirmationAttempt.Outcome.FAILED, error=error)
+            return attempt
+        if _was_applied(attempt, current):
+            attempt.resolved_by_readback = True
+            return _confirmation_succeed(attempt=attempt, resource=current, started=None)
 
     started = time.monotonic()
     try:
