@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from attention_review.attention import schemas
@@ -420,13 +420,40 @@ def demo_accounts_create(*, password: str) -> list[str]:
 # Review drafts ------------------------------------------------------------------------
 
 
+CONFIRMING = "This review is being confirmed right now, so the change was not saved."
+
+
+def _confirm_in_flight(conversation_pk: int) -> bool:
+    """Take the conversation's row lock, as the confirm does, and say whether a confirm of
+    the current round is in flight or unresolved. Its success clears the drafts, so a
+    change made meanwhile would be lost without ever being sent: callers refuse it."""
+    in_flight = ConfirmationAttempt.objects.filter(
+        conversation=OuterRef("pk"),
+        review_round=OuterRef("review_round"),
+        outcome__in=[ConfirmationAttempt.Outcome.PENDING, ConfirmationAttempt.Outcome.UNKNOWN],
+    )
+    return (
+        Conversation.objects.select_for_update()
+        .filter(pk=conversation_pk)
+        .annotate(in_flight=Exists(in_flight))
+        .values_list("in_flight", flat=True)
+        .get()
+    )
+
+
 def _item_update(item: IntelligenceItem, user: Any, **changes: Any) -> IntelligenceItem:
     """Write a draft change in one UPDATE: atomic for the row, so simultaneous saves of
-    one item leave one whole value, never a mix."""
+    one item leave one whole value, never a mix. Raises ReviewError during a confirm."""
     changes.update(reviewed_at=timezone.now(), reviewed_by=user)
-    IntelligenceItem.objects.filter(pk=item.pk, conversation_id=item.conversation_id).update(
-        **changes
-    )
+    # No savepoint: nothing in the block needs rolling back on its own.
+    with transaction.atomic(savepoint=False):
+        confirming = _confirm_in_flight(item.conversation_id)
+        if not confirming:
+            IntelligenceItem.objects.filter(
+                pk=item.pk, conversation_id=item.conversation_id
+            ).update(**changes)
+    if confirming:
+        raise ReviewError(CONFIRMING)
     for name, value in changes.items():
         setattr(item, name, value)
     return item
@@ -463,7 +490,14 @@ def opportunity_choose(*, conversation: Conversation, opportunity_id: str) -> No
     """Remember the opportunity the reviewer picked (blank: Attention's default)."""
     if opportunity_id == conversation.default_opportunity_id:
         opportunity_id = ""
-    Conversation.objects.filter(pk=conversation.pk).update(draft_opportunity_id=opportunity_id)
+    with transaction.atomic(savepoint=False):
+        confirming = _confirm_in_flight(conversation.pk)
+        if not confirming:
+            Conversation.objects.filter(pk=conversation.pk).update(
+                draft_opportunity_id=opportunity_id
+            )
+    if confirming:
+        raise ReviewError(CONFIRMING)
     conversation.draft_opportunity_id = opportunity_id
 
 

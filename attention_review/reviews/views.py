@@ -196,7 +196,12 @@ def item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             return _item_fragment(request, item, form=form)
         context = _review_context(request, item.conversation, editing=item, form=form)
         return render(request, REVIEW_TEMPLATE, context)
-    item = services.item_save_draft(item=item, value=form.cleaned_data["value"], user=request.user)
+    try:
+        item = services.item_save_draft(
+            item=item, value=form.cleaned_data["value"], user=request.user
+        )
+    except services.ReviewError as error:
+        return _refuse(request, item, str(error))
     if request.htmx:
         return _item_fragment(request, item)
     messages.success(request, f"Saved “{item.title or item.key}”.")
@@ -222,7 +227,10 @@ def item_reset(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, pk, item_pk)
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
-    item = services.item_reset(item=item, user=request.user)
+    try:
+        item = services.item_reset(item=item, user=request.user)
+    except services.ReviewError as error:
+        return _refuse(request, item, str(error))
     if request.htmx:
         return _item_fragment(request, item)
     messages.success(request, f"“{item.title or item.key}” is back to the AI's value.")
@@ -236,7 +244,10 @@ def item_exclude(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
     excluded = request.POST.get("excluded", "1") == "1"
-    item = services.item_set_excluded(item=item, excluded=excluded, user=request.user)
+    try:
+        item = services.item_set_excluded(item=item, excluded=excluded, user=request.user)
+    except services.ReviewError as error:
+        return _refuse(request, item, str(error))
     if request.htmx:
         return _item_fragment(request, item)
     verb = "excluded from" if excluded else "included in"
@@ -252,11 +263,15 @@ def opportunity(request: HttpRequest, pk: int) -> HttpResponse:
     if not conversation.awaiting_review:
         messages.error(request, "This conversation has been confirmed; there is nothing to change.")
     elif form.is_valid():
-        services.opportunity_choose(
-            conversation=conversation, opportunity_id=form.cleaned_data["opportunity_id"]
-        )
-        if not request.htmx:
-            messages.success(request, "Opportunity saved.")
+        try:
+            services.opportunity_choose(
+                conversation=conversation, opportunity_id=form.cleaned_data["opportunity_id"]
+            )
+        except services.ReviewError as error:
+            form.add_error("opportunity_id", str(error))
+        else:
+            if not request.htmx:
+                messages.success(request, "Opportunity saved.")
     if request.htmx:
         context = {"conversation": conversation, "opportunity_form": form, "saved": form.is_valid()}
         return render(request, f"{REVIEW_TEMPLATE}#opportunity", context)
