@@ -8,7 +8,16 @@ everything else has a harmless default so a sparse but valid payload still parse
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 # A JSON value as Attention may send it for an intelligence item: usually a string, but
 # numbers, booleans, lists and null must be shown faithfully and sent back unchanged.
@@ -17,6 +26,27 @@ type JsonValue = str | int | float | bool | list[Any] | dict[str, Any] | None
 
 class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class _RawPayload(_Payload):
+    """A payload that keeps the JSON it was parsed from, to be stored as received
+    (cheaper than dumping the model again, and faithful to fields we do not model)."""
+
+    _raw: dict[str, Any] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        model = handler(data)
+        if isinstance(data, dict):
+            model._raw = data
+        return model
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        if self._raw is None:
+            return self.model_dump(mode="json", by_alias=True)
+        return self._raw
 
 
 class Person(_Payload):
@@ -69,7 +99,7 @@ class ExternalOpportunity(_Payload):
     title: str = ""
 
 
-class IntelligenceItem(_Payload):
+class IntelligenceItem(_RawPayload):
     """One piece of CRM intelligence, as extracted by the AI or as confirmed by a person."""
 
     id: str
@@ -147,7 +177,7 @@ class ConversationAttributes(_Payload):
         return "" if value is None else value
 
 
-class Conversation(_Payload):
+class Conversation(_RawPayload):
     """The conversation resource, as returned bare by GET and by confirm."""
 
     type: str = "conversations"

@@ -20,6 +20,7 @@ from attention_review.attention.client import (
     AttentionOutcomeUnknown,
 )
 
+from .bulk import bulk_upsert
 from .models import (
     AttentionUser,
     ConfirmationAttempt,
@@ -145,9 +146,9 @@ class _PageWriter:
                         for item in resource.attributes.extracted_intelligence.values()
                     )
                 rows.append(self._conversation_row(resource, items_to_review, now))
-            Conversation.objects.bulk_create(
+            bulk_upsert(
+                Conversation,
                 rows,
-                update_conflicts=True,
                 unique_fields=["attention_id"],
                 update_fields=_CONVERSATION_SYNC_FIELDS,
             )
@@ -177,11 +178,11 @@ class _PageWriter:
 
     def _conversation_row(
         self, resource: schemas.Conversation, items_to_review: int, now: Any
-    ) -> Conversation:
+    ) -> dict[str, Any]:
         attributes = resource.attributes
         opportunity = attributes.external_opportunity
         hidden = attributes.is_internal or attributes.is_empty or attributes.archived
-        return Conversation(
+        return dict(
             attention_id=resource.id,
             title=attributes.title[:500],
             started_at=attributes.created_at,
@@ -203,7 +204,7 @@ class _PageWriter:
             intelligence_opportunity_id=attributes.external_intelligence_opportunity_id[:200],
             items_to_review=items_to_review,
             awaiting_review=items_to_review > 0 and not hidden,
-            raw=resource.model_dump(mode="json", by_alias=True),
+            raw=resource.raw,
             synced_at=now,
         )
 
@@ -213,7 +214,7 @@ class _PageWriter:
         pks: dict[str, int],
         stored_items: dict[tuple[str, str], _ItemState],
     ) -> None:
-        rows: list[IntelligenceItem] = []
+        rows: list[dict[str, Any]] = []
         keep: set[int] = set()
         for resource in resources:
             conversation_pk = pks[resource.id]
@@ -230,7 +231,7 @@ class _PageWriter:
                         continue
                 confirmed = _confirmed_counterpart(resource.attributes, item)
                 rows.append(
-                    IntelligenceItem(
+                    dict(
                         conversation_id=conversation_pk,
                         item_id=item.id[:200],
                         key=item.key[:200],
@@ -243,16 +244,15 @@ class _PageWriter:
                         confirmed_value=confirmed.value if confirmed else None,
                         is_confirmed=confirmed is not None,
                         needs_review=_item_needs_review(item, confirmed, stored),
-                        raw=item.model_dump(mode="json"),
+                        raw=item.raw,
                     )
                 )
-        if rows:
-            IntelligenceItem.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["conversation", "item_id"],
-                update_fields=_ITEM_SYNC_FIELDS,
-            )
+        bulk_upsert(
+            IntelligenceItem,
+            rows,
+            unique_fields=["conversation", "item_id"],
+            update_fields=_ITEM_SYNC_FIELDS,
+        )
         # Items the AI no longer reports go, unless a reviewer has a draft on them.
         gone = [
             state.pk
