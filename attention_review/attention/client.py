@@ -126,6 +126,27 @@ def _error_detail(response: requests.Response) -> str:
     return f"{response.status_code} {response.reason or ''}".strip()
 
 
+def _path_segment(identifier: str) -> str:
+    """An id as one URL path segment. With an id a server could read as path syntax
+    ('..', or a slash, which some decode from %2F) the request and its key could land
+    on another endpoint: no request is made with it."""
+    if identifier in {"", ".", ".."} or "/" in identifier or "\\" in identifier:
+        raise AttentionContractError("Attention sent an id that cannot be used in a URL")
+    return quote(identifier, safe="")
+
+
+def _without_nul(value: Any) -> Any:
+    """Decoded JSON without NUL characters: no real value carries one, and PostgreSQL
+    can store none in text or JSON."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _never_connected(error: requests.RequestException) -> bool:
     """True when the request cannot have reached the API (so a write is safe to retry)."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
@@ -222,13 +243,13 @@ class AttentionClient:
             yield from page.data
 
     def get_conversation(self, conversation_id: str) -> Conversation:
-        return self._get(f"/conversations/{quote(conversation_id, safe='')}", Conversation)
+        return self._get(f"/conversations/{_path_segment(conversation_id)}", Conversation)
 
     # Writes -----------------------------------------------------------------------
 
     def confirm_intelligence(self, conversation_id: str, request: ConfirmRequest) -> Conversation:
         """Confirm reviewed intelligence; retried only where the API cannot have acted."""
-        path = f"/conversations/{quote(conversation_id, safe='')}/crm/confirm"
+        path = f"/conversations/{_path_segment(conversation_id)}/crm/confirm"
         attempt = 0
         while True:
             attempt += 1
@@ -342,6 +363,8 @@ class AttentionClient:
             self._log_failure(method, path, response)
             error_class = AttentionOutcomeUnknown if outcome_unknown else AttentionContractError
             raise error_class("Response body is not valid JSON", status=status) from None
+        if b"\\u0000" in response.content:  # JSON can carry NUL only as this escape
+            payload = _without_nul(payload)
         try:
             return schema.model_validate(payload)
         except ValidationError as error:
