@@ -102,8 +102,8 @@ class ExternalOpportunity(_Payload):
 class IntelligenceItem(_RawPayload):
     """One piece of CRM intelligence, as extracted by the AI or as confirmed by a person."""
 
-    id: str
-    key: str
+    id: str = Field(max_length=200)
+    key: str = Field(max_length=200)
     title: str = ""
     value: JsonValue = None
     category: str = ""
@@ -123,7 +123,7 @@ class ConversationAttributes(_Payload):
     created_at: datetime = Field(alias="createdAt")
     finished_at: datetime | None = Field(default=None, alias="finishedAt")
     media_duration: int | None = Field(default=None, alias="mediaDuration")
-    user_uuid: str = Field(default="", alias="userUUID")
+    user_uuid: str = Field(default="", alias="userUUID", max_length=64)
     team_uuid: str = Field(default="", alias="teamUUID")
     archived: bool = False
     private: bool = False
@@ -181,7 +181,9 @@ class Conversation(_RawPayload):
     """The conversation resource, as returned bare by GET and by confirm."""
 
     type: str = "conversations"
-    id: str
+    # Ids are stored whole (a cut id would name another conversation), so one longer
+    # than the column breaks the contract instead of the database write.
+    id: str = Field(max_length=64)
     attributes: ConversationAttributes
     links: dict[str, Any] = Field(default_factory=dict)
 
