@@ -511,7 +511,8 @@ class _Request:
     @classmethod
     def from_environ(cls, environ: dict[str, Any]) -> _Request:
         query_string = environ.get("QUERY_STRING", "")
-        path = environ.get("PATH_INFO", "") or "/"
+        # WSGI hands the path over as latin-1; the API's paths are UTF-8 (ids included).
+        path = (environ.get("PATH_INFO", "") or "/").encode("latin-1").decode("utf-8", "replace")
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
