@@ -23,6 +23,10 @@ def _value_kind(value: Any) -> str:
     return "text"
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def value_as_text(value: Any) -> str:
     """An item's value as the reviewer edits it."""
     kind = _value_kind(value)
@@ -52,7 +56,15 @@ class ItemValueForm(forms.Form):
     def __init__(self, *args: Any, item: IntelligenceItem, **kwargs: Any) -> None:
         self.item = item
         self.kind = _value_kind(item.ai_value)
-        kwargs.setdefault("initial", {"value": value_as_text(item.current_value)})
+        current = item.current_value
+        # A JSON item is edited as JSON whatever the value became (false, "", a list),
+        # so opening it and saving it unchanged gives back the same value.
+        shown = (
+            json.dumps(current, indent=2, ensure_ascii=False)
+            if self.kind == "json"
+            else value_as_text(current)
+        )
+        kwargs.setdefault("initial", {"value": shown})
         super().__init__(*args, **kwargs)
         field = self.fields["value"]
         field.label = item.title or item.key
@@ -105,7 +117,8 @@ class ItemValueForm(forms.Form):
             return [line.strip() for line in text.splitlines() if line.strip()]
         if self.kind == "json":
             try:
-                return json.loads(text)
+                # NaN and Infinity are not JSON: no database or API would take them.
+                return json.loads(text, parse_constant=_not_json)
             except ValueError:
                 raise forms.ValidationError("Enter valid JSON.") from None
         return text
