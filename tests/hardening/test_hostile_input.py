@@ -1,6 +1,9 @@
 """Hostile input, from the API and from the browser: nothing renders as markup, nothing
 is stored half-way, no request reaches data it should not, and none of it is a 500."""
 
+import html
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -283,6 +286,34 @@ def test_nul_bytes_typed_by_the_rep_are_refused_and_nothing_is_stored(rep, conve
     assert "Null characters are not allowed" in response.content.decode()
     item.refresh_from_db()
     assert not item.is_edited
+
+
+@pytest.mark.parametrize("typed", ["NaN", "Infinity", "-Infinity", '{"a": NaN}', "[1, Infinity]"])
+def test_nan_and_infinity_typed_into_a_json_item_are_refused(hostile_synced, rep, typed):
+    """Not JSON: PostgreSQL's jsonb and the API client would both refuse them later."""
+    item = item_by_key(hostile_synced, "raw_json")
+    response = save_draft(client_for(rep), item, typed)
+    assert "Enter valid JSON." in response.content.decode()
+    item.refresh_from_db()
+    assert not item.is_edited
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("false", False), ('""', ""), ("[1, 2]", [1, 2])])
+def test_a_json_item_reopened_in_the_editor_saves_back_unchanged(
+    hostile_synced, rep, typed, stored
+):
+    client = client_for(rep)
+    item = item_by_key(hostile_synced, "raw_json")
+    save_draft(client, item, typed)
+    item.refresh_from_db()
+    assert item.draft_value == stored
+    editor = client.get(
+        reverse("reviews:item-edit", args=[hostile_synced.pk, item.pk]), headers=HTMX
+    )
+    shown = re.search(r"<textarea[^>]*>\n?(.*?)</textarea>", editor.content.decode(), re.S)[1]
+    save_draft(client, item, html.unescape(shown))
+    item.refresh_from_db()
+    assert item.draft_value == stored
 
 
 def test_markup_typed_by_the_rep_is_shown_as_text(rep, conversation):
