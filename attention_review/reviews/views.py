@@ -100,7 +100,11 @@ def _review_context(
         items = [editing if item.pk == editing.pk else item for item in items]
     attempt = selectors.latest_attempt(conversation)
     details = selectors.conversation_details(conversation)
-    confirmed = attempt is not None and attempt.outcome == ConfirmationAttempt.Outcome.SUCCEEDED
+    # Confirmed here, or elsewhere before this app saw it: either way Attention holds a
+    # confirmation, and the page shows what it returned rather than an editable review.
+    confirmed = (
+        attempt is not None and attempt.outcome == ConfirmationAttempt.Outcome.SUCCEEDED
+    ) or any(item.is_confirmed for item in items)
     return {
         "conversation": conversation,
         "details": details,
@@ -109,7 +113,7 @@ def _review_context(
         "editing": editing,
         "form": form,
         "attempt": attempt,
-        "show_result": confirmed and not conversation.awaiting_review,
+        "show_result": confirmed and not conversation.awaiting_review and details is not None,
         "opportunity_form": OpportunityForm(
             initial={"opportunity_id": conversation.opportunity_id},
             choices=selectors.opportunity_choices(conversation),

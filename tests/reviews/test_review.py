@@ -254,3 +254,25 @@ def test_the_opportunity_is_prefilled_and_can_be_changed(login, rep, synced):
     assert "Choose one of the opportunities linked" in refused.content.decode()
     conversation.refresh_from_db()
     assert conversation.opportunity_id == other
+
+
+def test_a_conversation_confirmed_before_it_reached_the_app_shows_what_attention_holds(
+    login, manager, synced
+):
+    already = next(
+        c
+        for c in Conversation.objects.filter(awaiting_review=False, is_internal=False)
+        if c.items.filter(is_confirmed=True).exists()
+    )
+    html = login(manager).get(review_url(already)).content.decode()
+    assert "Confirmed in Attention before it reached this dashboard" in html
+    assert "Confirm to CRM" not in html
+    first_person = already.raw["attributes"]["participants"][0]["name"]
+    assert first_person in html
+
+
+def test_an_internal_meeting_is_not_presented_as_confirmed(login, manager, synced):
+    internal = Conversation.objects.filter(is_internal=True).first()
+    assert internal is not None, "the demo data includes internal meetings"
+    html = login(manager).get(review_url(internal)).content.decode()
+    assert "Confirmed in Attention" not in html
