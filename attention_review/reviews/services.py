@@ -260,7 +260,11 @@ class _PageWriter:
             if state.pk not in keep and not state.has_draft
         ]
         if gone:
-            IntelligenceItem.objects.filter(pk__in=gone).delete()
+            # Checked again as the rows are deleted: a draft saved since they were read
+            # keeps its item (PostgreSQL re-reads a row it had to wait for).
+            IntelligenceItem.objects.filter(
+                pk__in=gone, is_edited=False, is_excluded=False
+            ).delete()
 
 
 def _confirmed_counterpart(

@@ -6,13 +6,19 @@ only when the suite runs on SQLite), and against the demo as `make run` serves i
 process), which runs on every database.
 """
 
+import json
+import sqlite3
 import threading
 import time
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.db import connection, transaction
 
+from attention_review.reviews import services
+from attention_review.reviews.models import Conversation, IntelligenceItem, SyncRun
+from attention_review.reviews.services import conversation_sync
 from attention_review.sandbox.app import SandboxState
 from attention_review.sandbox.server import SandboxServer
 from tests.conftest import PASSWORD, TEST_API_KEY
@@ -225,6 +231,51 @@ def test_postgres_an_edit_during_a_confirm_is_never_lost(pg_target, pg_rep, sand
     an_edit_during_a_confirm_is_never_lost(pg_target, pg_rep, sandbox)
 
 
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgres_a_draft_saved_while_the_sync_drops_its_item_is_kept(synced, rep, api):
+    """The AI stops reporting an item; the sync removes such items unless a rep has a
+    draft on them. A rep saves a draft on it just as the sync runs: the sync waits for
+    the rep's transaction and keeps the item."""
+    conversation = Conversation.objects.filter(owner=rep, awaiting_review=True).first()
+    stale = IntelligenceItem.objects.create(
+        conversation=conversation, item_id="intel-no-longer-reported", key="old", title="Old"
+    )
+    saved, release = threading.Event(), threading.Event()
+
+    def rep_saves():
+        try:
+            with transaction.atomic():
+                services.item_save_draft(item=stale, value="Typed as the sync ran", user=rep)
+                saved.set()
+                release.wait(20)
+        finally:
+            connection.close()
+
+    def sync():
+        try:
+            conversation_sync(client=api, full=True)
+        finally:
+            connection.close()
+
+    saver, syncer = threading.Thread(target=rep_saves), threading.Thread(target=sync)
+    saver.start()
+    assert saved.wait(10)
+    syncer.start()
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    deadline = time.monotonic() + 20
+    while OrmTarget("", lambda: None).query(waiting)[0][0] == 0:
+        assert time.monotonic() < deadline, "the sync never waited for the rep"
+        time.sleep(0.02)
+    release.set()
+    saver.join(20)
+    syncer.join(60)
+    stale = IntelligenceItem.objects.filter(pk=stale.pk).first()
+    assert stale is not None, "the item with the rep's draft was deleted"
+    assert stale.draft_value == "Typed as the sync ran"
+    assert SyncRun.objects.order_by("-pk")[0].status == SyncRun.Status.SUCCEEDED
+
+
 # SQLite: the demo, as `make run` serves it -----------------------------------------
 
 
@@ -274,3 +325,34 @@ def test_demo_a_sync_during_edits_keeps_every_draft(demo, demo_rep, fresh_demo_s
 
 def test_demo_an_edit_during_a_confirm_is_never_lost(demo, demo_rep, fresh_demo_sandbox):
     an_edit_during_a_confirm_is_never_lost(demo, demo_rep, fresh_demo_sandbox)
+
+
+def test_demo_a_draft_saved_while_the_sync_drops_its_item_is_kept(demo):
+    """SQLite takes the write lock when a transaction begins (IMMEDIATE): a sync that
+    starts while a rep's draft is being written waits for it, then sees the draft."""
+    pk, _ = demo.fresh_conversation("rep2")
+    db = sqlite3.connect(demo.db_path, timeout=20, isolation_level=None)
+    try:
+        db.execute(
+            "INSERT INTO reviews_intelligenceitem (conversation_id, item_id, key, title, "
+            "category, position, refreshing, is_confirmed, needs_review, raw, is_edited, "
+            "is_excluded, is_decided) VALUES (?, 'intel-gone', 'old', 'Old', 'CRM', 99, "
+            "0, 0, 1, '{}', 0, 0, 0)",
+            (pk,),
+        )
+        stale = db.execute("SELECT id FROM reviews_intelligenceitem WHERE item_id = 'intel-gone'")
+        stale_pk = stale.fetchone()[0]
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(
+            "UPDATE reviews_intelligenceitem SET is_edited = 1, draft_value = ? WHERE id = ?",
+            (json.dumps("Typed as the sync ran"), stale_pk),
+        )
+        syncer = threading.Thread(target=demo.run_sync)
+        syncer.start()
+        time.sleep(2.5)  # the sync process starts and reaches its first page meanwhile
+        db.execute("COMMIT")
+        syncer.join(60)
+    finally:
+        db.close()
+    assert demo.sync_runs()[-1] == "succeeded"
+    assert demo.item(stale_pk)["draft_value"] == "Typed as the sync ran"
