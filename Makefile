@@ -39,5 +39,10 @@ format: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Builds its own PostgreSQL database (dropped first: its name must contain "bench"),
+# serves the app with gunicorn, drives it with wrk and writes docs/benchmarks.md.
+bench: $(DEV_STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/attention_bench} $(PY) -m bench.run
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

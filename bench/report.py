@@ -1,0 +1,390 @@
+"""Writes docs/benchmarks.md from var/bench/results.json (every figure from the run)."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import RESULTS_FILE, ROOT, read_json
+
+DOC = ROOT / "docs" / "benchmarks.md"
+BIG_TABLES = {
+    "reviews_conversation",
+    "reviews_intelligenceitem",
+    "reviews_confirmationattempt",
+    "reviews_confirmeditem",
+}
+PAGE_TARGETS = {"queue_rep": 0.35, "queue_manager": 0.35, "review": 0.35, "audit": 0.35}
+PAGE_TARGETS["item_save"] = 0.50
+MAX_QUERIES = 8
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _met(ok: bool) -> str:
+    return "**met**" if ok else "**missed**"
+
+
+def _baseline(results: dict[str, Any]) -> float:
+    values = [run["rps"] for run in results["baselines"]]
+    return sum(values) / len(values)
+
+
+def _results_table(results: dict[str, Any]) -> list[str]:
+    load, pages, baselines = results["load"], results.get("pages", {}), results["baselines"]
+    session = load.get("session_baseline", {}).get("rps")
+    lines = [
+        "| endpoint | as | req/s | x baseline | x session reference | p50 ms | p99 ms | queries "
+        "| app CPU ms/req | unexpected statuses |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    first = baselines[0]
+    rates = [run["rps"] for run in baselines]
+    lines.append(
+        f"| {first['label']} | {first['user']} | {first['rps']:,.1f} (all {len(rates)} runs: "
+        f"{min(rates):,.0f} to {max(rates):,.0f}) | 1 | "
+        f"{first['rps'] / session:.2f} | {_ms(first['p50_ms'])} | {_ms(first['p99_ms'])} | "
+        f"{_queries(pages.get('baseline', {}))} | {_app_ms(first)} | "
+        f"{first['non_200'] or 'none'} |"
+        if session
+        else f"| {first['label']} | {first['user']} | {first['rps']:,.1f} | 1 | | | | | | |"
+    )
+    for key, figures in load.items():
+        queries = _queries(pages.get(key, {}))
+        versus_session = f"{figures['rps'] / session:.3f}" if session else ""
+        lines.append(
+            f"| {figures['label']} | {figures['user']} | {figures['rps']:,.1f} | "
+            f"{figures['ratio']:.3f} | {versus_session} | {_ms(figures['p50_ms'])} | "
+            f"{_ms(figures['p99_ms'])} | {queries} | {_app_ms(figures)} | "
+            f"{figures['non_200'] or 'none'} |"
+        )
+    return lines
+
+
+def _queries(page: dict[str, Any]) -> str:
+    """Queries as the test suite counts them (CaptureQueriesContext), and the SQL
+    statements among them when BEGIN/COMMIT are counted too."""
+    if not page:
+        return ""
+    total, statements = page["queries"], page.get("statements", page["queries"])
+    return str(total) if total == statements else f"{total} ({statements} + BEGIN/COMMIT)"
+
+
+def _app_ms(figures: dict[str, Any]) -> str:
+    if not figures["rps"]:
+        return ""
+    return f"{figures['cpu_cores']['gunicorn'] / figures['rps'] * 1000:.1f}"
+
+
+def _cpu_table(results: dict[str, Any]) -> list[str]:
+    lines = [
+        "| run | gunicorn (2 workers) | postgres (all) | wrk | everything else | machine |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    runs = [("baseline (first run)", results["baselines"][0]), *results["load"].items()]
+    for key, figures in runs:
+        cpu = figures["cpu_cores"]
+        lines.append(
+            f"| {key} | {cpu['gunicorn']} | {cpu['postgres']} | {cpu['wrk']} | "
+            f"{cpu['other']} | {cpu['machine']} |"
+        )
+    return lines
+
+
+def _targets(results: dict[str, Any]) -> list[str]:
+    load, pages = results["load"], results.get("pages", {})
+    lines = ["| target | measured | verdict |", "|---|---|---|"]
+    for key, share in PAGE_TARGETS.items():
+        ratio = load[key]["ratio"]
+        lines.append(
+            f"| {load[key]['label']}: >= {share:.0%} of the baseline's throughput "
+            f"| {ratio:.1%} ({load[key]['rps']:,.1f} of {load[key]['baseline_rps']:,.0f} req/s) "
+            f"| {_met(ratio >= share)} |"
+        )
+    admin = load["admin_changelist"]["rps"]
+    for key in ("queue_rep", "queue_manager"):
+        times = load[key]["rps"] / admin
+        lines.append(
+            f"| {load[key]['label']}: >= 5x the admin changelist at "
+            f"{results['build']['counts']['conversations']:,} rows "
+            f"| {times:.1f}x ({load[key]['rps']:,.1f} vs {admin:,.1f} req/s) "
+            f"| {_met(times >= 5)} |"
+        )
+    app_pages = {key: page for key, page in pages.items() if key != "admin_changelist"}
+    worst = max((page["queries"], key) for key, page in app_pages.items())
+    over = [f"{key} {_queries(page)}" for key, page in app_pages.items() if page["queries"] > 8]
+    over_text = f"; over: {', '.join(over)}" if over else ""
+    lines.append(
+        f"| every page's query count constant in rows, at most {MAX_QUERIES} "
+        f"| at most {worst[0]} ({worst[1]}) at full size{over_text}"
+        " (constancy in rows is pinned in `tests/reviews/test_query_counts.py`) "
+        f"| {_met(worst[0] <= MAX_QUERIES)} at this size |"
+    )
+    total = results["build"]["counts"]["conversations"]
+    counts = [
+        (key, query.get("rows_visited", 0))
+        for key, page in pages.items()
+        for query in page["detail"]
+        if query.get("count")
+    ]
+    full = [key for key, visited in counts if visited >= total / 2]
+    described = ", ".join(f"{key} {visited:,} rows" for key, visited in counts)
+    lines.append(
+        "| no full `COUNT(*)` over a whole table per request (app pages) "
+        f"| rows visited by each page's COUNT: {described or 'no COUNT'} "
+        f"| {_met(not [key for key in full if key != 'admin_changelist'])} |"
+    )
+    syncs = results.get("sync", [])
+    if syncs:
+        largest = max(syncs, key=lambda run: run["served"])
+        peaks = ", ".join(f"{run['peak_rss_mb']} MB at {run['served']:,}" for run in syncs)
+        lines.append(
+            f"| sync >= 2,000 conversations/s into PostgreSQL "
+            f"| {largest['per_second']:,}/s at {largest['served']:,} | "
+            f"{_met(largest['per_second'] >= 2000)} |"
+        )
+        flat = max(run["peak_rss_mb"] for run in syncs) <= 1.2 * min(
+            run["peak_rss_mb"] for run in syncs
+        )
+        lines.append(
+            f"| sync peak memory flat in the number of conversations, < 250 MB at 100,000 "
+            f"| {peaks} | {_met(flat and largest['peak_rss_mb'] < 250)} |"
+        )
+    memory = results.get("worker_memory_kb", {})
+    if memory:
+        peak = max(values.get("VmRSS", 0) for values in memory.values()) / 1024
+        lines.append(
+            f"| a gunicorn worker < 200 MB resident after the load "
+            f"| {peak:.0f} MB (largest worker) | {_met(peak < 200)} |"
+        )
+    return lines
+
+
+def _pages_table(pages: dict[str, Any]) -> list[str]:
+    lines = [
+        "| page | as | queries | COUNT queries (rows they visit) | sequential scans "
+        "| database time (EXPLAIN ANALYZE, sum) |",
+        "|---|---|---:|---:|---|---:|",
+    ]
+    for key, page in pages.items():
+        scans = ", ".join(
+            f"**{table}**" if table in BIG_TABLES else table for table in page["seq_scans"]
+        )
+        visited = [q.get("rows_visited", 0) for q in page["detail"] if q.get("count")]
+        counted = f" ({', '.join(f'{v:,}' for v in visited)})" if visited else ""
+        lines.append(
+            f"| {key} (`{page['path']}`) | {page['user']} | {_queries(page)} | "
+            f"{page['count_queries']}{counted} | {scans or 'none'} | {page['db_ms']} ms |"
+        )
+    return lines
+
+
+def _plans(plans: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for scenario in plans:
+        lines += ["", f"### {scenario['title']}", ""]
+        for query in scenario["queries"]:
+            sql = query["sql"]
+            if "django_session" in sql or '"auth_user"."password"' in sql:
+                continue
+            lines += ["```sql", sql if len(sql) < 1500 else sql[:1500] + " …", "```", "```"]
+            lines += [line for line in query["plan"]]
+            lines += ["```", ""]
+    return lines
+
+
+def _sync(syncs: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| served by the sandbox | stored | seconds | conversations/s | peak RSS of the sync "
+        "| sync CPU s | sandbox CPU s | postgres CPU s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in syncs:
+        lines.append(
+            f"| {run['served']:,} | {run['conversations']:,} ({run['items']:,} items) | "
+            f"{run['seconds']} | {run['per_second']:,} | {run['peak_rss_mb']} MB | "
+            f"{run['cpu_seconds']} | {run['sandbox_cpu_seconds']} | {run['postgres_cpu_seconds']} |"
+        )
+    return lines
+
+
+def _scale_out(scale: dict[str, Any]) -> list[str]:
+    names = {
+        "one_server": "A. one app process (2 workers)",
+        "two_servers": "B. two app processes (2 workers each)",
+        "two_servers_two_workers": "C. as B, plus two db_workers syncing back to back",
+    }
+    lines = [
+        f"Mix: {scale['mix']}; {scale['connections_per_server']} connections per app process, "
+        f"{scale['seconds']} s per phase.",
+        "",
+        "| phase | req/s (all servers) | p50 ms | p99 ms | gunicorn cores | postgres cores "
+        "| db_workers cores | sandbox cores | machine |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key, phase in scale["phases"].items():
+        cpu = phase["cpu_cores"]
+        lines.append(
+            f"| {names.get(key, key)} | {phase['rps']:,.1f} | {_ms(phase['p50_ms'])} | "
+            f"{_ms(phase['p99_ms'])} | {cpu['gunicorn']} | {cpu['postgres']} | "
+            f"{cpu['db_workers']} | {cpu['sandbox']} | {cpu['machine']} |"
+        )
+    syncs = scale["syncs"]
+    lines += [
+        "",
+        f"Syncs during phase C: {syncs.get('runs')} runs ({', '.join(syncs.get('statuses', []))}), "
+        f"{syncs.get('conversations', 0):,} conversations stored at "
+        f"{syncs.get('per_second', 0):,}/s while the pages were under load; tasks per worker: "
+        f"{syncs.get('tasks_per_worker')}.",
+    ]
+    if syncs.get("errors"):
+        lines.append(f"Sync errors: {syncs['errors']}")
+    memory = scale["memory_kb"]
+    rss = [m.get("VmRSS", 0) // 1024 for m in memory["gunicorn_workers"]]
+    workers = [m.get("VmRSS", 0) // 1024 for m in memory["db_workers"]]
+    lines.append(f"Resident memory afterwards: gunicorn workers {rss} MB, db_workers {workers} MB.")
+    return lines
+
+
+def write(results: dict[str, Any]) -> Path:
+    machine, build = results["machine"], results["build"]
+    load_settings = results["load_settings"]
+    counts = build["counts"]
+    memory = results.get("worker_memory_kb", {})
+    pg = machine["postgres_settings"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Generated by `make bench` ({machine['date']}); every figure below is from that run. "
+        "Run it again to refresh this file (it is overwritten).",
+        "",
+        "## Machine, versions, command",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| machine | {machine['cpu']}, {machine['cores']} cores, {machine['memory_gb']} GB "
+        f"(Linux {machine['kernel']}) |",
+        f"| software | Python {machine['python']}, Django {machine['django']}, gunicorn "
+        f"{machine['gunicorn']}, psycopg {machine['psycopg']}, PostgreSQL {machine['postgres']} "
+        f"(stock settings: {', '.join(f'{k}={v}' for k, v in pg.items())}), {machine['wrk']} |",
+        f"| code | commit `{machine['commit']}`"
+        + (
+            f" with {machine['uncommitted_files']} uncommitted files in the working tree"
+            if machine["uncommitted_files"]
+            else ""
+        )
+        + " |",
+        f"| load average before the run | {' '.join(machine['loadavg_before'])} |",
+        "| command | `make bench` (DATABASE_URL defaults to "
+        "`postgres://postgres@127.0.0.1:5432/attention_bench`; the database is dropped and "
+        "rebuilt) |",
+        "| app settings | production: `DEBUG=0`, a random `SECRET_KEY`, "
+        "`ALLOWED_HOSTS=127.0.0.1,localhost`; plain HTTP on loopback, so `SECURE_SSL_REDIRECT=0`, "
+        "`SESSION_COOKIE_SECURE=0`, `CSRF_COOKIE_SECURE=0`; `DATABASE_CONN_MAX_AGE=60` |",
+        "| server | `gunicorn attention_review.wsgi:application --workers 2 --worker-class sync` "
+        "on 127.0.0.1 |",
+        f"| load | wrk, 1 thread, {load_settings['connections']} connections, "
+        f"{load_settings['seconds']} s per endpoint after a {load_settings['warmup']} s warm-up, "
+        f"baseline runs of {load_settings['baseline_seconds']} s between endpoints; "
+        "real session cookies (made with Django's SessionStore) and the CSRF token on the POST; "
+        "every response's status counted (a redirect or 403 would show as non-200) |",
+        f"| whole run | {results.get('total_seconds', '?')} s |",
+        "",
+        "wrk, gunicorn, PostgreSQL and the sandbox share the same 2 cores, and other work on "
+        "the machine shows in the *everything else* column below: absolute figures are those "
+        "of a small, busy machine. Ratios to the baseline are measured in the same minutes "
+        "and are the figures to compare across runs.",
+        "",
+        "## Data",
+        "",
+        f"Built in {build['seconds']} s (COPY {build['copy_seconds']} s, migrations "
+        f"{results.get('migrate_seconds', '?')} s before it) by `bench/build_db.py`: "
+        f"{counts['conversations']:,} conversations (the sandbox's own payloads, dates spread "
+        f"over the last year), {counts['awaiting_review']:,} of them awaiting review, "
+        f"{counts['intelligence_items']:,} intelligence items, "
+        f"{counts['confirmation_attempts']:,} confirmation attempts with "
+        f"{counts['confirmed_items']:,} confirmed items ({counts['edited_confirmed_items']:,} "
+        "edited). `rep` owns 35% of the calls, `rep2` 30%, two reps without accounts the rest; "
+        "`manager` manages rep's team; `admin` is a superuser. "
+        f"The CSV export uses `{build['csv_query']}`: {build['csv_rows']:,} rows.",
+        "",
+        "## Results",
+        "",
+        "Every endpoint is measured between two shorter baseline runs, and its ratio is to "
+        "the mean of those two (other work on a shared machine drifts; the baselines of the "
+        f"run average {_baseline(results):,.0f} req/s). The *session reference* is a logged-in "
+        "`GET /accounts/login/`, which loads the session and the user (2 queries) and "
+        "redirects: what any authenticated page pays before its own work. *queries* is the "
+        "page's query count at this size (next section); *app CPU ms/req* is the gunicorn "
+        "workers' CPU time divided by the requests served.",
+        "",
+        *_results_table(results),
+        "",
+        "CPU used during each measurement, in cores (of 2):",
+        "",
+        *_cpu_table(results),
+        "",
+        "## Targets",
+        "",
+        *_targets(results),
+        "",
+    ]
+    if memory:
+        lines += [
+            "Gunicorn workers after the load: "
+            + ", ".join(
+                f"{values.get('VmRSS', 0) / 1024:.0f} MB resident "
+                f"(peak {values.get('VmHWM', 0) / 1024:.0f} MB)"
+                for values in memory.values()
+            )
+            + ".",
+            "",
+        ]
+    lines += [
+        "## Queries per page at full size",
+        "",
+        "Each page requested in-process as its user (Django's test client, same database), "
+        "once to warm up, then counted; every SELECT is run again under "
+        "`EXPLAIN (ANALYZE, BUFFERS)`. Sequential scans of the four big tables are in bold.",
+        "",
+        *_pages_table(results["pages"]),
+        "",
+        "## Index use: EXPLAIN ANALYZE of the queue and the audit filters",
+        "",
+        "Each page is requested as its user, and every query its selectors sent to the big "
+        "tables (`review_queue(user)`: the page and its count; `audit_ledger_page` and "
+        "`audit_summary` with the filters of the query string) is run again under "
+        "`EXPLAIN (ANALYZE, BUFFERS)`. The indexes named in the plans are the migrations' "
+        "(`conversation_queue_by_owner`, `conversation_queue_all`, `attempt_outcome_recent`, "
+        "...).",
+        *_plans(results["plans"]),
+    ]
+    if results.get("sync"):
+        lines += [
+            "## Sync from the sandbox",
+            "",
+            "`conversation_sync(full=True)` in a child process, from `manage.py "
+            "attention_sandbox --conversations N` (its own process) over HTTP, into a fresh, "
+            "migrated database; pages of 50. Peak RSS is the child's `ru_maxrss`.",
+            "",
+            *_sync(results["sync"]),
+            "",
+        ]
+    if results.get("scale_out"):
+        lines += [
+            "## Scale-out run (two app processes, two task workers, one database)",
+            "",
+            *_scale_out(results["scale_out"]),
+            "",
+            "See `docs/operations.md` for what these figures mean for more users.",
+            "",
+        ]
+    DOC.parent.mkdir(parents=True, exist_ok=True)
+    DOC.write_text("\n".join(lines).rstrip() + "\n")
+    return DOC
+
+
+if __name__ == "__main__":
+    path = write(read_json(Path(sys.argv[1]) if sys.argv[1:] else RESULTS_FILE))
+    print(f"wrote {path}")

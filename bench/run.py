@@ -1,0 +1,208 @@
+"""`make bench`: the whole benchmark, end to end, on a fresh clone.
+
+1. drop, create and migrate the bench database (DATABASE_URL; its name must contain
+   "bench"), then build 100,000 conversations in it (`bench.build_db`);
+2. count every page's queries and EXPLAIN ANALYZE them (`bench.explain`);
+3. serve the app with gunicorn as in production (DEBUG off, 2 sync workers) and drive
+   each endpoint with wrk from its own process (`bench.load`);
+4. time the sync from a sandbox at two sizes (`bench.sync_bench`);
+5. run two app processes and two task workers on the one database (`bench.scale_out`);
+6. write docs/benchmarks.md (`bench.report`).
+Everything it starts it stops, by pid, on success, error or Ctrl-C.
+
+Knobs (environment): BENCH_CONVERSATIONS (100000), BENCH_SECONDS per endpoint (12),
+BENCH_CONNECTIONS (4), BENCH_SYNC_SIZES (10000,100000), BENCH_SCALE_OUT (1).
+"""
+
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import load, report, run_support
+from .common import CONTEXT_FILE, RESULTS_FILE, ROOT, WORK, read_json, update_results
+from .procstat import children, pids_named, rss_kb
+
+PYTHON = sys.executable
+WARMUP_SECONDS = 2
+
+
+def _setting(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _step(title: str) -> float:
+    print(f"== {title}", flush=True)
+    return time.monotonic()
+
+
+def machine_info(env: dict[str, str], wrk: str) -> dict[str, Any]:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    git = ["git", "-C", str(ROOT)]
+    commit = subprocess.run(  # noqa: S603
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    changed = subprocess.run(  # noqa: S603
+        [*git, "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split("\n")
+    url = env["DATABASE_URL"]
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "django": metadata.version("django"),
+        "gunicorn": metadata.version("gunicorn"),
+        "psycopg": metadata.version("psycopg"),
+        "postgres": run_support.server_version(url),
+        "postgres_settings": run_support.server_settings(url),
+        "wrk": load.wrk_version(wrk),
+        "commit": commit,
+        "uncommitted_files": len([line for line in changed if line.strip()]),
+        "loadavg_before": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+def build(env: dict[str, str], conversations: int) -> None:
+    url = env["DATABASE_URL"]
+    started = _step(f"database {run_support.database_name(url)}: drop, create, migrate")
+    run_support.drop_database(url)
+    run_support.create_database(url)
+    run_support.migrate(env)
+    migrated = time.monotonic() - started
+    _step(f"building {conversations:,} conversations with COPY")
+    subprocess.run(  # noqa: S603
+        [PYTHON, "-m", "bench.build_db", str(conversations)], cwd=ROOT, env=env, check=True
+    )
+    update_results(migrate_seconds=round(migrated, 1))
+
+
+def load_phase(env: dict[str, str], wrk: str) -> None:
+    """Each endpoint between two short baseline runs: on a shared machine the load from
+    elsewhere drifts, so each ratio is taken against the baselines measured around it."""
+    context = read_json(CONTEXT_FILE)
+    seconds = _setting("BENCH_SECONDS", 12)
+    baseline_seconds = max(seconds // 2, 3)
+    connections = _setting("BENCH_CONNECTIONS", 4)
+    port = run_support.free_port()
+    _step(f"gunicorn, 2 sync workers, on 127.0.0.1:{port}")
+    gunicorn = run_support.start_gunicorn(env, port=port, workers=2, name="gunicorn")
+    base_url = f"http://127.0.0.1:{port}"
+    groups = {
+        "gunicorn": lambda: [gunicorn.pid, *children(gunicorn.pid)],
+        "postgres": lambda: pids_named("postgres"),
+    }
+    endpoints = load.endpoints(context)
+    for endpoint in endpoints:
+        load.check(base_url, endpoint, context)
+    baseline, others = endpoints[0], endpoints[1:]
+
+    def measure(endpoint: load.Endpoint, key: str, duration: float) -> dict[str, Any]:
+        requests = load.requests_for(endpoint, context)
+        load.run_wrk(
+            wrk, base_url, key, requests, seconds=WARMUP_SECONDS, connections=2,
+            status=endpoint.status,
+        )  # fmt: skip
+        figures = load.run_wrk(
+            wrk,
+            base_url,
+            key,
+            requests,
+            seconds=duration,
+            connections=connections,
+            cpu_groups=groups,
+            status=endpoint.status,
+        )
+        figures.update(label=endpoint.label, user=endpoint.user, target=endpoint.target)
+        cpu = figures["cpu_cores"]
+        print(
+            f"  {key:18} {figures['rps']:8.1f} req/s  p50 {figures['p50_ms']:7.1f} ms  "
+            f"p99 {figures['p99_ms']:7.1f} ms  unexpected {figures['non_200'] or 0}  "
+            f"cores: gunicorn {cpu['gunicorn']} postgres {cpu['postgres']} "
+            f"wrk {cpu['wrk']} other {cpu['other']}",
+            flush=True,
+        )
+        return figures
+
+    baselines = [measure(baseline, "baseline", seconds)]
+    results: dict[str, Any] = {}
+    for endpoint in others:
+        figures = measure(endpoint, endpoint.key, seconds)
+        baselines.append(measure(baseline, "baseline", baseline_seconds))
+        around = (baselines[-2]["rps"] + baselines[-1]["rps"]) / 2
+        figures["baseline_rps"] = round(around, 1)
+        figures["ratio"] = round(figures["rps"] / around, 4)
+        results[endpoint.key] = figures
+    memory = {str(pid): rss_kb(pid) for pid in children(gunicorn.pid)}
+    run_support.stop(gunicorn)
+    update_results(
+        load=results,
+        baselines=baselines,
+        load_settings={
+            "seconds": seconds,
+            "baseline_seconds": baseline_seconds,
+            "connections": connections,
+            "warmup": WARMUP_SECONDS,
+        },
+        worker_memory_kb=memory,
+    )
+
+
+def main() -> None:
+    run_support.install_signal_handlers()
+    env = run_support.bench_env(new_key=True)
+    url = env["DATABASE_URL"]
+    if "bench" not in run_support.database_name(url):
+        raise SystemExit(f"DATABASE_URL must name a database with 'bench' in it, not {url!r}")
+    WORK.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.unlink(missing_ok=True)
+    started = time.monotonic()
+    wrk = load.ensure_wrk()
+    conversations = _setting("BENCH_CONVERSATIONS", 100_000)
+    sync_sizes = os.environ.get("BENCH_SYNC_SIZES", "10000,100000").split(",")
+    try:
+        update_results(machine=machine_info(env, wrk), conversations=conversations)
+        build(env, conversations)
+        _step("queries per page and EXPLAIN ANALYZE")
+        subprocess.run([PYTHON, "-m", "bench.explain"], cwd=ROOT, env=env, check=True)  # noqa: S603
+        load_phase(env, wrk)
+        _step(f"sync from the sandbox at {' and '.join(sync_sizes)} conversations")
+        subprocess.run(  # noqa: S603
+            [PYTHON, "-m", "bench.sync_bench", *sync_sizes], cwd=ROOT, env=env, check=True
+        )
+        if _setting("BENCH_SCALE_OUT", 1):
+            from . import scale_out
+
+            _step("scale-out: two app processes and two task workers on one database")
+            scale_out.run(env, wrk)
+    finally:
+        run_support.stop_all()
+    update_results(total_seconds=round(time.monotonic() - started))
+    path = report.write(read_json(RESULTS_FILE))
+    print(f"== wrote {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        run_support.stop_all()
+        raise SystemExit(130) from None
