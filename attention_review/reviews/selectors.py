@@ -208,9 +208,15 @@ def review_progress_for(conversation: Conversation) -> ReviewProgress:
     return review_progress(review_items(conversation))
 
 
-def opportunity_choices(conversation: Conversation) -> list[tuple[str, str]]:
-    """The opportunities a reviewer may confirm against: the default and the linked ones."""
-    details = conversation_details(conversation)
+def opportunity_choices(
+    conversation: Conversation, details: schemas.Conversation | None = None
+) -> list[tuple[str, str]]:
+    """The opportunities a reviewer may confirm against: the default and the linked ones.
+
+    `details` is the parsed resource when the caller has it already.
+    """
+    if details is None:
+        details = conversation_details(conversation)
     choices: dict[str, str] = {}
     default = conversation.default_opportunity_id
     opportunity = details.attributes.external_opportunity if details else None

@@ -116,7 +116,7 @@ def _review_context(
         "show_result": confirmed and not conversation.awaiting_review and details is not None,
         "opportunity_form": OpportunityForm(
             initial={"opportunity_id": conversation.opportunity_id},
-            choices=selectors.opportunity_choices(conversation),
+            choices=selectors.opportunity_choices(conversation, details),
         ),
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
         "next_conversation": (
