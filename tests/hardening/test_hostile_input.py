@@ -18,6 +18,7 @@ from attention_review.reviews.models import (
     Team,
 )
 from attention_review.reviews.services import conversation_sync
+from tests.factories import make_conversation, make_item
 from tests.hardening.helpers import HTMX, client_for, confirm, save_draft, text_item
 from tests.hardening.hostile import (
     EMOJI,
@@ -43,6 +44,15 @@ def hostile_synced(sandbox, api, synced, rep, manager):
     sandbox.state.add_conversation(hostile_conversation(HOSTILE_ID, owner, team))
     conversation_sync(client=api, full=True)
     return Conversation.objects.get(attention_id=HOSTILE_ID)
+
+
+@pytest.fixture
+def small_conversation(rep):
+    """A conversation of the rep's built directly (no sync): for the many cheap cases."""
+    conversation = make_conversation(owner=rep)
+    for key in ("next_steps", "budget", "pain_points"):
+        make_item(conversation, key=key, value=f"What the AI heard about {key}")
+    return conversation
 
 
 def item_by_key(conversation, key):
@@ -401,14 +411,18 @@ BIG = 10**30
         f"/audit/export.csv?rep={BIG}",
     ],
 )
-def test_hostile_ids_and_query_strings_never_cause_a_server_error(rep, manager, conversation, path):
+def test_hostile_ids_and_query_strings_never_cause_a_server_error(
+    rep, manager, small_conversation, path
+):
+    conversation = small_conversation
     client = client_for(manager if "audit" in path else rep)
     response = client.get(path.replace("{pk}", str(conversation.pk)), headers=HTMX)
     assert response.status_code in {200, 302, 400, 404}, response.status_code
 
 
 @pytest.mark.parametrize("review_round", [str(BIG), "-1", "0", "1.5", "abc", "", "\x00"])
-def test_a_hostile_review_round_confirms_nothing(sandbox, rep, conversation, review_round):
+def test_a_hostile_review_round_confirms_nothing(sandbox, rep, small_conversation, review_round):
+    conversation = small_conversation
     client = client_for(rep)
     response = client.post(
         reverse("reviews:confirm", args=[conversation.pk]),
@@ -512,7 +526,8 @@ def test_a_login_without_a_csrf_token_is_403(rep):
         ("delete", "review", False),
     ],
 )
-def test_a_wrong_method_is_405(rep, manager, conversation, method, name, needs_item):
+def test_a_wrong_method_is_405(rep, manager, small_conversation, method, name, needs_item):
+    conversation = small_conversation
     if needs_item is None:
         url = reverse(f"reviews:{name}")
     elif needs_item:
