@@ -640,6 +640,34 @@ def table_counts() -> dict[str, int]:
     }
 
 
+def table_sizes() -> dict[str, dict[str, int]]:
+    """On-disk size of each big table: rows (heap), TOAST (the JSON payloads), indexes."""
+    from django.db import connection
+
+    from attention_review.reviews import models
+
+    sizes = {}
+    with connection.cursor() as cursor:
+        for model in (
+            models.Conversation,
+            models.IntelligenceItem,
+            models.ConfirmationAttempt,
+            models.ConfirmedItem,
+        ):
+            cursor.execute(
+                "SELECT pg_total_relation_size(%s), pg_relation_size(%s), pg_indexes_size(%s)",
+                [model._meta.db_table] * 3,
+            )
+            total, heap, indexes = cursor.fetchone()
+            sizes[model._meta.db_table] = {
+                "total": total,
+                "heap": heap,
+                "indexes": indexes,
+                "toast": total - heap - indexes,
+            }
+    return sizes
+
+
 def main(argv: list[str]) -> None:
     count = int(argv[0]) if argv else 100_000
     setup_django()
@@ -657,6 +685,7 @@ def main(argv: list[str]) -> None:
             "seconds": round(seconds, 1),
             "copy_seconds": round(copied, 1),
             "counts": counts,
+            "sizes": table_sizes(),
             "csv_rows": context["csv_rows"],
             "csv_query": context["csv_query"],
         }

@@ -247,6 +247,24 @@ def _scale_out(scale: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _sizes(sizes: dict[str, dict[str, int]]) -> list[str]:
+    if not sizes:
+        return []
+    mb = 1024 * 1024
+    lines = [
+        "Size on disk after the build (`VACUUM ANALYZE`d):",
+        "",
+        "| table | total | rows (heap) | TOAST (JSON payloads) | indexes |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for table, size in sizes.items():
+        lines.append(
+            f"| {table} | {size['total'] / mb:,.0f} MB | {size['heap'] / mb:,.0f} MB | "
+            f"{size['toast'] / mb:,.0f} MB | {size['indexes'] / mb:,.0f} MB |"
+        )
+    return [*lines, ""]
+
+
 def write(results: dict[str, Any]) -> Path:
     machine, build = results["machine"], results["build"]
     load_settings = results["load_settings"]
@@ -309,6 +327,7 @@ def write(results: dict[str, Any]) -> Path:
         "`manager` manages rep's team; `admin` is a superuser. "
         f"The CSV export uses `{build['csv_query']}`: {build['csv_rows']:,} rows.",
         "",
+        *_sizes(build.get("sizes", {})),
         "## Results",
         "",
         "Every endpoint is measured between two shorter baseline runs, and its ratio is to "
