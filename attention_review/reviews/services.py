@@ -383,6 +383,15 @@ def conversation_sync(
         run.save(update_fields=["status", "error", "finished_at"])
         logger.warning("Sync %s failed after %d pages: %s", run.pk, run.pages, run.error)
         raise
+    except Exception as error:
+        # Not Attention's doing (a database error, a bug): still end the run, or it would
+        # look under way and hold back "Sync now" until it went stale.
+        run.status = SyncRun.Status.FAILED
+        run.error = f"Internal error ({type(error).__name__}); see the server log."
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "error", "finished_at"])
+        logger.exception("Sync %s failed after %d pages", run.pk, run.pages)
+        raise
     run.status = SyncRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
@@ -684,7 +693,8 @@ def confirmation_reconcile(
         return _confirmation_succeed(attempt=attempt, resource=resource, started=None)
     attempt.outcome = ConfirmationAttempt.Outcome.FAILED
     attempt.error = (
-        "Attention did not receive the confirmation. Your edits are saved; confirm again."
+        "Attention has no record of this confirmation. Your edits are saved; confirm again "
+        "(the app checks with Attention first, so nothing is sent twice)."
     )
     attempt.finished_at = timezone.now()
     attempt.resolved_by_readback = True

@@ -37,7 +37,10 @@ class Cell:
 
 RETRIED_READ = dict(read_requests=MAX_RETRIES + 1)
 NOT_ANSWERING = "Attention is not answering right now. Your edits are saved"
-NOT_RECEIVED = "Attention did not receive the confirmation. Your edits are saved; confirm again."
+NOT_RECEIVED = (
+    "Attention has no record of this confirmation. Your edits are saved; confirm again "
+    "(the app checks with Attention first, so nothing is sent twice)."
+)
 
 CELLS = [
     Cell(

@@ -196,7 +196,7 @@ def test_a_5xx_that_did_not_apply_is_found_out_by_reading_back(
     edited, _ = edit_and_exclude(client, conversation)
     sandbox.state.add_fault(kind="status", status=status, times=1, path_contains="/crm/confirm")
     html = confirm(client, conversation, **HTMX).content.decode()
-    assert "did not receive the confirmation" in html
+    assert "has no record of this confirmation" in html
     attempt = ConfirmationAttempt.objects.get()
     assert attempt.outcome == ConfirmationAttempt.Outcome.FAILED
     assert attempt.resolved_by_readback
