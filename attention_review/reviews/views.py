@@ -4,6 +4,7 @@ Every control works with and without htmx: htmx requests get the affected fragme
 plain form posts get a redirect back to the page (post/redirect/get).
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -183,6 +184,24 @@ def _refuse(request: HttpRequest, item: IntelligenceItem, reason: str) -> HttpRe
     return HttpResponseRedirect(_review_url(item.conversation, item))
 
 
+def _apply_item_change(
+    request: HttpRequest,
+    item: IntelligenceItem,
+    change: Callable[[], IntelligenceItem],
+    *,
+    done: str,
+) -> HttpResponse:
+    """Run one draft change; answer with the item's fragment (htmx) or a redirect."""
+    try:
+        item = change()
+    except services.ReviewError as error:
+        return _refuse(request, item, str(error))
+    if request.htmx:
+        return _item_fragment(request, item)
+    messages.success(request, done.format(title=item.title or item.key))
+    return HttpResponseRedirect(_review_url(item.conversation, item))
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
@@ -200,16 +219,13 @@ def item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             return _item_fragment(request, item, form=form)
         context = _review_context(request, item.conversation, editing=item, form=form)
         return render(request, REVIEW_TEMPLATE, context)
-    try:
-        item = services.item_save_draft(
-            item=item, value=form.cleaned_data["value"], user=request.user
-        )
-    except services.ReviewError as error:
-        return _refuse(request, item, str(error))
-    if request.htmx:
-        return _item_fragment(request, item)
-    messages.success(request, f"Saved “{item.title or item.key}”.")
-    return HttpResponseRedirect(_review_url(item.conversation, item))
+    value = form.cleaned_data["value"]
+    return _apply_item_change(
+        request,
+        item,
+        lambda: services.item_save_draft(item=item, value=value, user=request.user),
+        done="Saved “{title}”.",
+    )
 
 
 @require_GET
@@ -231,14 +247,12 @@ def item_reset(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = selectors.get_item_for_user(request.user, pk, item_pk)
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
-    try:
-        item = services.item_reset(item=item, user=request.user)
-    except services.ReviewError as error:
-        return _refuse(request, item, str(error))
-    if request.htmx:
-        return _item_fragment(request, item)
-    messages.success(request, f"“{item.title or item.key}” is back to the AI's value.")
-    return HttpResponseRedirect(_review_url(item.conversation, item))
+    return _apply_item_change(
+        request,
+        item,
+        lambda: services.item_reset(item=item, user=request.user),
+        done="“{title}” is back to the AI's value.",
+    )
 
 
 @require_POST
@@ -248,15 +262,13 @@ def item_exclude(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
     excluded = request.POST.get("excluded", "1") == "1"
-    try:
-        item = services.item_set_excluded(item=item, excluded=excluded, user=request.user)
-    except services.ReviewError as error:
-        return _refuse(request, item, str(error))
-    if request.htmx:
-        return _item_fragment(request, item)
     verb = "excluded from" if excluded else "included in"
-    messages.success(request, f"“{item.title or item.key}” is {verb} the confirmation.")
-    return HttpResponseRedirect(_review_url(item.conversation, item))
+    return _apply_item_change(
+        request,
+        item,
+        lambda: services.item_set_excluded(item=item, excluded=excluded, user=request.user),
+        done="“{title}” is " + verb + " the confirmation.",
+    )
 
 
 @require_POST
