@@ -211,13 +211,84 @@ def selector_plans(context: dict[str, Any]) -> list[dict[str, Any]]:
     return plans
 
 
+_MARKERS = {
+    "template rendering": ("django/template/backends/django.py", "render"),
+    "SQL: compile, run, fetch": ("django/db/models/sql/compiler.py", "execute_sql"),
+    "session and user load": ("django/contrib/auth/__init__.py", "get_user"),
+    "pydantic parsing": ("pydantic/main.py", "model_validate"),
+    "CSV rows": ("attention_review/reviews/exports.py", "audit_csv_rows"),
+}
+
+
+def page_profiles(context: dict[str, Any]) -> dict[str, Any]:
+    """Where each page's Python time goes: cProfile over repeated in-process requests,
+    as shares of the request (the shares overlap: a template may run a query)."""
+    import cProfile
+    import pstats
+
+    pages = {
+        "queue_rep": ("rep", "get", "/", None, 30),
+        "queue_manager": ("manager", "get", "/", None, 30),
+        "review": ("rep", "get", context["review_paths"][0], None, 30),
+        "item_save": ("rep", "post", context["item_paths"][1], {"value": "Profiled edit"}, 30),
+        "audit": ("manager", "get", "/audit/", None, 10),
+        "csv": ("manager", "get", f"/audit/export.csv?{context['csv_query']}", None, 2),
+    }
+    report = {}
+    for key, (username, method, path, data, repeat) in pages.items():
+        client = _client(username)
+        headers = {"HX-Request": "true"} if method == "post" else {}
+
+        def requests(
+            client: Any = client,
+            method: str = method,
+            path: str = path,
+            data: Any = data,
+            headers: dict = headers,
+            repeat: int = repeat,
+        ) -> None:
+            for _ in range(repeat):
+                response = getattr(client, method)(path, data, headers=headers)
+                if response.streaming:
+                    b"".join(response.streaming_content)
+
+        requests()
+        profile = cProfile.Profile()
+        profile.runcall(requests)
+        stats = pstats.Stats(profile).stats
+        total = sum(entry[2] for entry in stats.values())  # all own time
+        shares = {}
+        for name, (path_part, function) in _MARKERS.items():
+            cumulative = sum(
+                entry[3]
+                for (filename, _, func), entry in stats.items()
+                if func == function and filename.endswith(path_part)
+            )
+            if cumulative / total >= 0.02:
+                shares[name] = round(cumulative / total, 3)
+        app = sorted(
+            (
+                (entry[3] / total, f"{filename.split('attention_review/')[-1]}:{func}")
+                for (filename, _, func), entry in stats.items()
+                if "/attention_review/" in filename and "views.py" not in filename
+            ),
+            reverse=True,
+        )[:4]
+        report[key] = {
+            "shares": shares,
+            "app_functions": [(name, round(share, 3)) for share, name in app if share >= 0.02],
+        }
+    return report
+
+
 def main() -> None:
     setup_django()
     context = read_json(CONTEXT_FILE)
     started = time.monotonic()
     pages = page_queries(context)
     plans = selector_plans(context)
-    update_results(pages=pages, plans=plans)
+    profiles = page_profiles(context)
+    update_results(pages=pages, plans=plans, profiles=profiles)
     for key, page in pages.items():
         print(
             f"  {key:18} {page['queries']} queries, {page['count_queries']} COUNT, "

@@ -220,15 +220,16 @@ def _scale_out(scale: dict[str, Any]) -> list[str]:
         f"{scale['seconds']} s per phase.",
         "",
         "| phase | req/s (all servers) | p50 ms | p99 ms | gunicorn cores | postgres cores "
-        "| db_workers cores | sandbox cores | machine |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| db_workers cores | sandbox cores | everything else | app CPU ms/req |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for key, phase in scale["phases"].items():
         cpu = phase["cpu_cores"]
         lines.append(
             f"| {names.get(key, key)} | {phase['rps']:,.1f} | {_ms(phase['p50_ms'])} | "
             f"{_ms(phase['p99_ms'])} | {cpu['gunicorn']} | {cpu['postgres']} | "
-            f"{cpu['db_workers']} | {cpu['sandbox']} | {cpu['machine']} |"
+            f"{cpu['db_workers']} | {cpu['sandbox']} | {cpu['other']} | "
+            f"{cpu['gunicorn'] / phase['rps'] * 1000 if phase['rps'] else 0:.1f} |"
         )
     syncs = scale["syncs"]
     lines += [
@@ -244,6 +245,37 @@ def _scale_out(scale: dict[str, Any]) -> list[str]:
     rss = [m.get("VmRSS", 0) // 1024 for m in memory["gunicorn_workers"]]
     workers = [m.get("VmRSS", 0) // 1024 for m in memory["db_workers"]]
     lines.append(f"Resident memory afterwards: gunicorn workers {rss} MB, db_workers {workers} MB.")
+    return lines
+
+
+def _limits(results: dict[str, Any]) -> list[str]:
+    """Per endpoint: CPU per request in the app and in PostgreSQL, what saturated, and
+    where the app's time goes (cProfile shares from bench/explain.py)."""
+    profiles = results.get("profiles", {})
+    lines = [
+        "| endpoint | app CPU ms/req | PostgreSQL CPU ms/req | limited by | where the app's time "
+        "goes (share of the request, overlapping) |",
+        "|---|---:|---:|---|---|",
+    ]
+    for key, figures in results["load"].items():
+        cpu, rps = figures["cpu_cores"], figures["rps"] or 1
+        app_ms, db_ms = cpu["gunicorn"] / rps * 1000, cpu["postgres"] / rps * 1000
+        if db_ms > app_ms:
+            limit = "PostgreSQL"
+        elif cpu["gunicorn"] >= 1.4:
+            limit = "the app workers' CPU"
+        elif cpu["gunicorn"] + cpu["postgres"] + cpu["wrk"] >= 1.7:
+            limit = "the 2 cores, shared by the app workers and PostgreSQL"
+        else:
+            limit = "waiting: neither the app nor PostgreSQL used the cores"
+        if cpu["other"] >= 0.3:
+            limit += f" (and {cpu['other']} cores of other work on the machine)"
+        profile = profiles.get(key, {})
+        where = "; ".join(
+            [f"{name} {share:.0%}" for name, share in profile.get("shares", {}).items()]
+            + [f"`{name}` {share:.0%}" for name, share in profile.get("app_functions", [])]
+        )
+        lines.append(f"| {key} | {app_ms:.1f} | {db_ms:.1f} | {limit} | {where} |")
     return lines
 
 
@@ -299,7 +331,12 @@ def write(results: dict[str, Any]) -> Path:
         "rebuilt) |",
         "| app settings | production: `DEBUG=0`, a random `SECRET_KEY`, "
         "`ALLOWED_HOSTS=127.0.0.1,localhost`; plain HTTP on loopback, so `SECURE_SSL_REDIRECT=0`, "
-        "`SESSION_COOKIE_SECURE=0`, `CSRF_COOKIE_SECURE=0`; `DATABASE_CONN_MAX_AGE=60` |",
+        "`SESSION_COOKIE_SECURE=0`, `CSRF_COOKIE_SECURE=0`; `DATABASE_CONN_MAX_AGE=60`; "
+        + (
+            f"`CACHE_URL={machine['cache']}` (shared Redis cache: sessions `cached_db`) |"
+            if machine.get("cache")
+            else "no `CACHE_URL` (per-process memory cache, sessions in the database) |"
+        ),
         "| server | `gunicorn attention_review.wsgi:application --workers 2 --worker-class sync` "
         "on 127.0.0.1 |",
         f"| load | wrk, 1 thread, {load_settings['connections']} connections, "
@@ -347,6 +384,14 @@ def write(results: dict[str, Any]) -> Path:
         "## Targets",
         "",
         *_targets(results),
+        "",
+        "## What limits each figure",
+        "",
+        "CPU per request from the load runs above; the shares come from cProfile over "
+        "repeated in-process requests of each page (`bench/explain.py`), so they add up to "
+        "more than 100% where one part runs inside another.",
+        "",
+        *_limits(results),
         "",
     ]
     if memory:

@@ -11,7 +11,9 @@
 Everything it starts it stops, by pid, on success, error or Ctrl-C.
 
 Knobs (environment): BENCH_CONVERSATIONS (100000), BENCH_SECONDS per endpoint (12),
-BENCH_CONNECTIONS (4), BENCH_SYNC_SIZES (10000,100000), BENCH_SCALE_OUT (1).
+BENCH_CONNECTIONS (4), BENCH_SYNC_SIZES (10000,100000), BENCH_SCALE_OUT (1),
+BENCH_CACHE_URL (default: CACHE_URL, else a Redis on 127.0.0.1:6379 if one answers, db 15;
+set it empty to measure without a shared cache).
 """
 
 import os
@@ -23,6 +25,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import load, report, run_support
 from .common import CONTEXT_FILE, RESULTS_FILE, ROOT, WORK, read_json, update_results
@@ -62,7 +65,11 @@ def machine_info(env: dict[str, str], wrk: str) -> dict[str, Any]:
         check=False,
     ).stdout.split("\n")
     url = env["DATABASE_URL"]
+    cache = urlsplit(env.get("CACHE_URL", ""))
     return {
+        "cache": f"{cache.scheme}://{cache.hostname}:{cache.port}{cache.path}"
+        if cache.scheme
+        else "",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -178,6 +185,7 @@ def main() -> None:
     wrk = load.ensure_wrk()
     conversations = _setting("BENCH_CONVERSATIONS", 100_000)
     sync_sizes = os.environ.get("BENCH_SYNC_SIZES", "10000,100000").split(",")
+    run_support.ensure_postgres(url)
     try:
         update_results(machine=machine_info(env, wrk), conversations=conversations)
         build(env, conversations)

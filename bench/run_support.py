@@ -36,6 +36,12 @@ def bench_env(*, new_key: bool = False) -> dict[str, str]:
         key_file.chmod(0o600)
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if "BENCH_CACHE_URL" in env:  # "" measures without a shared cache
+        env["CACHE_URL"] = env["BENCH_CACHE_URL"]
+    elif "CACHE_URL" not in env:
+        # As production is advised to run: with the shared cache, when one is at hand.
+        env["CACHE_URL"] = local_redis_url()
+    env.setdefault("CACHE_KEY_PREFIX", "attention-bench")
     env.update(
         DJANGO_SETTINGS_MODULE="attention_review.settings",
         DEBUG="0",
@@ -51,6 +57,18 @@ def bench_env(*, new_key: bool = False) -> dict[str, str]:
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
+
+
+def local_redis_url() -> str:
+    """A Redis database on this machine's default port, when one answers PING."""
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as probe:
+            probe.sendall(b"PING\r\n")
+            if probe.recv(16).startswith(b"+PONG"):
+                return "redis://127.0.0.1:6379/15"
+    except OSError:
+        pass
+    return ""
 
 
 def database_name(url: str) -> str:
@@ -83,6 +101,31 @@ def _admin_connection(url: str) -> Any:
         dbname="postgres",
         autocommit=True,
     )
+
+
+def ensure_postgres(url: str) -> None:
+    """A local PostgreSQL that is installed but stopped is started (as .ci/run does)."""
+    try:
+        _admin_connection(url).close()
+        return
+    except Exception:  # noqa: S110 - any failure to connect: try starting it below
+        pass
+    clusters = Path("/etc/postgresql")
+    if urlsplit(url).hostname not in ("127.0.0.1", "localhost") or not clusters.is_dir():
+        raise SystemExit(f"PostgreSQL at {urlsplit(url).hostname} does not answer")
+    for version in sorted(path.name for path in clusters.iterdir()):
+        print(f"== starting the local PostgreSQL {version}")
+        subprocess.run(  # noqa: S603
+            ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start"],  # noqa: S607
+            check=False,
+        )
+    for _ in range(30):
+        try:
+            _admin_connection(url).close()
+            return
+        except Exception:
+            time.sleep(1)
+    raise SystemExit("The local PostgreSQL did not start")
 
 
 def drop_database(url: str) -> None:
