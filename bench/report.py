@@ -349,7 +349,10 @@ def write(results: dict[str, Any]) -> Path:
         "wrk, gunicorn, PostgreSQL and the sandbox share the same 2 cores, and other work on "
         "the machine shows in the *everything else* column below: absolute figures are those "
         "of a small, busy machine. Ratios to the baseline are measured in the same minutes "
-        "and are the figures to compare across runs.",
+        "and are the figures to compare across runs. CPU is read per process from `/proc`: "
+        "PostgreSQL processes that start and end inside a measurement (parallel query "
+        "workers, the connection of a task that reconnects) are missed by the *postgres* "
+        "column and land in *everything else*.",
         "",
         "## Data",
         "",
