@@ -114,6 +114,12 @@ class Conversation(models.Model):
                 condition=Q(awaiting_review=True),
                 name="conversation_queue_all",
             ),
+            # A manager's queue: awaiting review, per team, newest first.
+            models.Index(
+                fields=["team", "-started_at", "-id"],
+                condition=Q(awaiting_review=True),
+                name="conversation_queue_by_team",
+            ),
         ]
 
     def __str__(self) -> str:

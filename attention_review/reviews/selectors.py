@@ -51,14 +51,27 @@ class Role:
     managed_team_ids: tuple[int, ...]
 
 
+ROLE_CACHE_SECONDS = 30
+
+
+def role_cache_key(user_id: int) -> str:
+    return f"review-role:{user_id}"
+
+
 def user_role(user: AnyUser) -> Role:
-    """The user's role, in one query (group membership and managed teams together),
-    remembered on the user object for the rest of the request."""
+    """The user's role, in one query (group membership and managed teams together).
+
+    It is read on every page, so it is kept in the cache for a short while; a change of
+    groups or teams clears it (signals.py), and the timeout bounds what a per-process
+    cache could miss. Within a request it is remembered on the user object.
+    """
     cached = getattr(user, "_review_role", None)
     if cached is not None:
         return cached
     if not user.is_authenticated:
         role = Role(is_manager=False, managed_team_ids=())
+    elif (stored := cache.get(role_cache_key(user.pk))) is not None:
+        role = Role(is_manager=stored[0], managed_team_ids=tuple(stored[1]))
     else:
         in_managers = (
             Group.objects.filter(user=user.pk, name=MANAGERS_GROUP)
@@ -76,6 +89,11 @@ def user_role(user: AnyUser) -> Role:
             or user.is_superuser
             or any(kind == "group" for kind, _ in rows),
             managed_team_ids=tuple(sorted(pk for kind, pk in rows if kind == "team")),
+        )
+        cache.set(
+            role_cache_key(user.pk),
+            (role.is_manager, list(role.managed_team_ids)),
+            ROLE_CACHE_SECONDS,
         )
     user._review_role = role
     return role

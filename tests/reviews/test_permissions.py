@@ -114,3 +114,19 @@ def test_a_rep_may_not_confirm_another_reps_conversation(client, rep2, world, sa
     )
     assert response.status_code == 404
     assert not sandbox.state.confirm_calls
+
+
+def test_a_change_of_role_takes_effect_on_the_next_page(client, rep, world):
+    from django.contrib.auth.models import Group
+
+    client.force_login(rep)
+    assert client.get(reverse("reviews:audit")).status_code == 403
+    rep.groups.add(Group.objects.get_or_create(name="Managers")[0])
+    assert client.get(reverse("reviews:audit")).status_code == 200
+    world["team"].managers.add(rep)
+    other = make_conversation(owner=None, team=make_team("West"), title="Elsewhere")
+    assert client.get(reverse("reviews:review", args=[other.pk])).status_code == 404
+    world["team"].managers.clear()
+    assert client.get(reverse("reviews:review", args=[other.pk])).status_code == 200
+    Group.objects.get(name="Managers").user_set.clear()
+    assert client.get(reverse("reviews:audit")).status_code == 403
