@@ -130,3 +130,13 @@ def test_a_change_of_role_takes_effect_on_the_next_page(client, rep, world):
     assert client.get(reverse("reviews:review", args=[other.pk])).status_code == 200
     Group.objects.get(name="Managers").user_set.clear()
     assert client.get(reverse("reviews:audit")).status_code == 403
+
+
+def test_refusals_are_friendly_pages_that_lead_back_to_the_queue(client, rep2, world):
+    client.force_login(rep2)
+    missing = client.get(reverse("reviews:review", args=[world["conversation"].pk]))
+    assert missing.status_code == 404
+    assert "Back to the review queue" in missing.content.decode()
+    refused = client.get(reverse("reviews:audit"))
+    assert refused.status_code == 403
+    assert "The audit ledger is for managers and admins." in refused.content.decode()
