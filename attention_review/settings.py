@@ -121,9 +121,13 @@ TEMPLATES = [
     },
 ]
 
+DEFAULT_SQLITE_PATH = BASE_DIR / "var" / "db.sqlite3"
+if not env_str("DATABASE_URL"):
+    # The embedded default: its folder is not in the repository, so make it on first use.
+    DEFAULT_SQLITE_PATH.parent.mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
+        env_str("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
