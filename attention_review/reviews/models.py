@@ -324,10 +324,6 @@ class ConfirmationAttempt(models.Model):
         raise AppendOnlyError("Confirmation attempts cannot be deleted")
 
     @property
-    def is_live(self) -> bool:
-        return self.outcome in {self.Outcome.PENDING, self.Outcome.UNKNOWN}
-
-    @property
     def review_seconds(self) -> float | None:
         """Seconds from opening the review to the confirmation."""
         if self.review_opened_at is None or self.finished_at is None:
