@@ -1,6 +1,6 @@
 """Pydantic models of every Attention payload that crosses the wire.
 
-The models follow `shared/attention-api/README.md`: unknown fields are ignored (the API
+The models follow `docs/attention-api.md`: unknown fields are ignored (the API
 adds fields over time), fields the dashboard relies on are required and typed, and
 everything else has a harmless default so a sparse but valid payload still parses.
 """

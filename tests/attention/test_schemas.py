@@ -1,28 +1,14 @@
 """Every documented example payload parses, and contract breaks name the field."""
 
-import json
-from pathlib import Path
-
 import pytest
 from pydantic import ValidationError
 
 from attention_review.attention import schemas
-
-
-def _examples_dir() -> Path:
-    """shared/attention-api/examples, beside the checkout (as in CI) or above it."""
-    for folder in Path(__file__).resolve().parents:
-        candidate = folder / "shared" / "attention-api" / "examples"
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError("shared/attention-api/examples is not beside this checkout")
-
-
-EXAMPLES = _examples_dir()
+from tests.fixtures import attention_example
 
 
 def load(name: str):
-    return json.loads((EXAMPLES / name).read_text())
+    return attention_example(name)
 
 
 def test_confirm_response_example_parses_into_a_conversation():

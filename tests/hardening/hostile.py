@@ -1,11 +1,9 @@
 """Hostile values, and a check that a page renders them as text and never as markup."""
 
-import copy
-import json
 from html.parser import HTMLParser
 from typing import Any
 
-from tests.attention.test_schemas import EXAMPLES
+from tests.fixtures import attention_example
 
 SCRIPT = '<script>alert("xss")</script>'
 ATTRIBUTE = "\" onmouseover='alert(1)' data-x=\""
@@ -26,8 +24,7 @@ def hostile(label: str) -> str:
 
 def hostile_conversation(conversation_id: str, owner_uuid: str, team_uuid: str) -> dict:
     """The documented conversation example with a hostile value in every text it shows."""
-    resource = json.loads((EXAMPLES / "confirm-response.json").read_text())
-    resource = copy.deepcopy(resource)
+    resource = attention_example("confirm-response.json")
     resource["id"] = conversation_id
     attributes = resource["attributes"]
     attributes.update(

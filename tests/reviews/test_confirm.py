@@ -1,7 +1,5 @@
 """Confirming a review through the API: once, whatever happens on the wire."""
 
-import json
-
 import pytest
 from django.urls import reverse
 
@@ -11,8 +9,8 @@ from attention_review.reviews.models import (
     Conversation,
     IntelligenceItem,
 )
-from attention_review.reviews.services import conversation_sync
-from tests.attention.test_schemas import EXAMPLES
+from attention_review.reviews.services.sync import conversation_sync
+from tests.fixtures import attention_example
 
 pytestmark = pytest.mark.django_db
 
@@ -287,8 +285,8 @@ def test_excluded_items_do_not_bring_the_conversation_back_on_the_next_sync(
 
 def test_the_documented_example_response_fills_the_result_panel(sandbox, api, login, rep, synced):
     """Attention's published confirm response, served by the sandbox, drawn on the panel."""
-    example = json.loads((EXAMPLES / "confirm-response.json").read_text())
-    request_example = json.loads((EXAMPLES / "confirm-request.json").read_text())
+    example = attention_example("confirm-response.json")
+    request_example = attention_example("confirm-request.json")
     rep_uuid = AttentionUser.objects.get(user=rep).attention_uuid
     example["attributes"]["userUUID"] = rep_uuid
     example["attributes"]["crmExportStatus"] = "pending"

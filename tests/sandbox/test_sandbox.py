@@ -1,25 +1,22 @@
 """The Attention sandbox over real HTTP: the documented API, its demo data and its faults."""
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
+from attention_review.demo import DEMO_ATTENTION_USERS, DEMO_TEAMS
 from attention_review.sandbox.app import Fault, SandboxState
 from attention_review.sandbox.demo_data import (
     DEFAULT_SEED,
-    DEMO_ATTENTION_USERS,
-    DEMO_TEAMS,
     generate_conversation,
 )
 from attention_review.sandbox.server import SandboxServer
+from tests.fixtures import attention_example
 
 KEY = "sandbox-test-key-3b9e1d"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-EXAMPLES = Path("/work/shared/attention-api/examples")
 REP = DEMO_ATTENTION_USERS[0]
 
 
@@ -145,12 +142,12 @@ def test_date_window_is_inclusive_from_and_exclusive_to(http, server):
 
 
 def test_owner_and_team_filters(http, server):
-    by_email = all_conversations(http, server, **{"filter[owner.email]": REP["email"].upper()})
+    by_email = all_conversations(http, server, **{"filter[owner.email]": REP.email.upper()})
     assert by_email
-    assert {c["attributes"]["userUUID"] for c in by_email} == {REP["uuid"]}
-    by_id = all_conversations(http, server, **{"filter[owner.id]": REP["uuid"]})
+    assert {c["attributes"]["userUUID"] for c in by_email} == {REP.uuid}
+    by_id = all_conversations(http, server, **{"filter[owner.id]": REP.uuid})
     assert [c["id"] for c in by_id] == [c["id"] for c in by_email]
-    team = DEMO_TEAMS[1]["uuid"]
+    team = DEMO_TEAMS[1].uuid
     by_team = all_conversations(http, server, **{"filter[team.id]": team})
     assert by_team
     assert {c["attributes"]["teamUUID"] for c in by_team} == {team}
@@ -189,7 +186,7 @@ def test_one_conversation_has_the_documented_shape(http, server):
     response = http.get(f"{server.base_url}/conversations/{listed['id']}", timeout=5)
     assert response.status_code == 200
     resource = response.json()
-    example = json.loads((EXAMPLES / "confirm-response.json").read_text())
+    example = attention_example("confirm-response.json")
     assert resource.keys() == example.keys()
     assert resource["type"] == "conversations"
     assert resource["attributes"]["uuid"] == resource["id"] == listed["id"]
@@ -322,9 +319,9 @@ def test_demo_data_mixes_owners_states_and_item_types():
     state = SandboxState(conversation_count=300)
     resources = [state.conversation(outline.id)["attributes"] for outline in state.outlines]
     owners = {a["userUUID"] for a in resources}
-    assert owners == {user["uuid"] for user in DEMO_ATTENTION_USERS}
+    assert owners == {user.uuid for user in DEMO_ATTENTION_USERS}
     assert all(
-        a["teamUUID"] == next(u["team_uuid"] for u in DEMO_ATTENTION_USERS if u["uuid"] == owner)
+        a["teamUUID"] == next(u.team_uuid for u in DEMO_ATTENTION_USERS if u.uuid == owner)
         for a in resources
         for owner in [a["userUUID"]]
     )
