@@ -162,36 +162,36 @@ def _people(models: Any) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from attention_review.sandbox.demo_data import DEMO_ATTENTION_USERS, DEMO_TEAMS
+    from attention_review.demo import DEMO_ACCOUNTS, DEMO_ATTENTION_USERS, DEMO_TEAMS
 
     user_model = get_user_model()
-    specs = [
-        ("rep", "rep@attention-demo.test", "Riley", "Park", "Reps"),
-        ("rep2", "rep2@attention-demo.test", "Sam", "Ortega", "Reps"),
-        ("manager", "manager@attention-demo.test", "Morgan", "Lee", "Managers"),
-        ("admin", "admin@attention-demo.test", "Alex", "Admin", None),
-    ]
     users = {}
-    for username, email, first, last, group in specs:
-        user = user_model(username=username, email=email, first_name=first, last_name=last)
+    for account in DEMO_ACCOUNTS:
+        user = user_model(
+            username=account.username,
+            email=account.email,
+            first_name=account.first_name,
+            last_name=account.last_name,
+        )
         user.set_unusable_password()  # the load uses sessions made here, never a login
-        user.is_staff = user.is_superuser = username == "admin"
+        user.is_staff = user.is_superuser = account.is_admin
         user.save()
-        if group:
-            user.groups.add(Group.objects.get_or_create(name=group)[0])
-        users[username] = user
+        if account.group:
+            user.groups.add(Group.objects.get_or_create(name=account.group)[0])
+        users[account.username] = user
     teams = {
-        team["uuid"]: models.Team.objects.create(attention_uuid=team["uuid"], name=team["name"])
+        team.uuid: models.Team.objects.create(attention_uuid=team.uuid, name=team.name)
         for team in DEMO_TEAMS
     }
-    teams[DEMO_TEAMS[0]["uuid"]].managers.add(users["manager"])
+    teams[DEMO_TEAMS[0].uuid].managers.add(users["manager"])
     owners = {}
+    by_email = {user.email: user for user in users.values()}
     for person in DEMO_ATTENTION_USERS:
-        user = users.get(person["email"].split("@")[0])
+        owner = by_email.get(person.email)
         models.AttentionUser.objects.create(
-            attention_uuid=person["uuid"], email=person["email"], name=person["name"], user=user
+            attention_uuid=person.uuid, email=person.email, name=person.name, user=owner
         )
-        owners[person["uuid"]] = user.pk if user else None
+        owners[person.uuid] = owner.pk if owner else None
     return {
         "users": users,
         "owner_ids": owners,
@@ -300,7 +300,19 @@ def _conversation(
     team_ids: dict[str, int],
     format_datetime: Any,
 ) -> None:
-    """Rows of one conversation: itself, its items, and its confirmations if any."""
+    """Rows of one conversation: itself, its items, and its confirmations if any.
+
+    The conversation and item rows come from the sync's own mappings and queue rule, so
+    the builder stores what a sync would and cannot drift from it.
+    """
+    from attention_review.attention import schemas
+    from attention_review.reviews.models import Conversation
+    from attention_review.reviews.services.sync import (
+        confirmed_counterpart,
+        conversation_row,
+        item_row,
+    )
+
     pk = index + 1
     attributes = resource["attributes"]
     cid = resource["id"]
@@ -321,7 +333,11 @@ def _conversation(
                 "source": "ai",
                 "scope_insight": "conversation",
             }
-    hidden = attributes["isInternal"] or attributes["isEmpty"]
+    hidden = Conversation.hidden_from_queue(
+        is_internal=attributes["isInternal"],
+        is_empty=attributes["isEmpty"],
+        archived=attributes["archived"],
+    )
     owner_id = owner_ids.get(attributes["userUUID"])
     confirmed_in_app = confirmed is not None and owner_id is not None
 
@@ -352,7 +368,6 @@ def _conversation(
         }
     else:
         attributes["confirmedExtractedIntelligence"] = {}
-    confirmed_map = attributes["confirmedExtractedIntelligence"]
 
     attempt_started = attempt_opened = attempt_finished = None
     if confirmed_in_app:
@@ -362,12 +377,15 @@ def _conversation(
         attempt_opened = attempt_started - timedelta(seconds=review)
         attempt_finished = attempt_started + timedelta(milliseconds=rng.randint(180, 2400))
 
+    # The rows themselves come from the sync's own mappings, as a sync would store them.
+    parsed = schemas.Conversation.model_validate(resource)
+    parsed_items = list(parsed.attributes.extracted_intelligence.items())
     items_to_review = 0
     drafts_opened = None
-    for position, (key, item) in enumerate(extracted.items()):
+    for position, (key, item) in enumerate(parsed_items):
         ids["item"] += 1
-        refreshing = item["refreshing"]
-        confirmed_entry = confirmed_map.get(key)
+        refreshing = item.refreshing
+        confirmed_entry = confirmed_counterpart(parsed.attributes, item)
         decision = decisions.get(key)
         needs_review = not refreshing and confirmed_entry is None and decision is None
         if awaiting and not refreshing:
@@ -375,22 +393,16 @@ def _conversation(
         items_to_review += needs_review
         row: dict[str, Any] = {
             "id": ids["item"],
-            "conversation_id": pk,
-            "item_id": item["id"],
-            "key": key,
-            "title": item["title"],
-            "category": item["category"],
-            "position": position,
-            "ai_value": item["value"],
-            "options": item["options"],
-            "refreshing": refreshing,
-            "confirmed_value": confirmed_entry["value"] if confirmed_entry else None,
-            "is_confirmed": confirmed_entry is not None,
-            "needs_review": needs_review,
-            "raw": item,
+            **item_row(
+                item,
+                conversation_pk=pk,
+                position=position,
+                confirmed=confirmed_entry,
+                needs_review=needs_review,
+            ),
         }
         if decision is not None:
-            row.update(is_decided=True, decided_ai_value=item["value"])
+            row.update(is_decided=True, decided_ai_value=item.value)
         if awaiting and needs_review and owner_id and rng.random() < 0.05:
             drafts_opened = drafts_opened or started + timedelta(hours=2)
             row.update(
@@ -401,41 +413,27 @@ def _conversation(
             )
         copies["item"].add(row)
 
-    opportunity = attributes["externalOpportunity"]
-    copies["conversation"].add(
-        {
-            "id": pk,
-            "attention_id": cid,
-            "title": attributes["title"],
-            "started_at": started,
-            "finished_at": started + timedelta(seconds=duration),
-            "duration_seconds": duration,
-            "owner_attention_uuid": attributes["userUUID"],
-            "team_attention_uuid": attributes["teamUUID"],
-            "owner_id": owner_id,
-            "team_id": team_ids[attributes["teamUUID"]],
-            "participant_count": len(attributes["participants"]),
-            "is_internal": attributes["isInternal"],
-            "is_empty": attributes["isEmpty"],
-            "archived": False,
-            "private": False,
-            "crm_export_status": attributes["crmExportStatus"],
-            "transcript_status": attributes["transcriptStatus"],
-            "external_opportunity_id": opportunity["uuid"] if opportunity else "",
-            "external_opportunity_title": opportunity["title"] if opportunity else "",
-            "intelligence_opportunity_id": attributes["externalIntelligenceOpportunityID"],
-            "items_to_review": items_to_review,
-            "awaiting_review": awaiting and items_to_review > 0 and not hidden,
-            "raw": Dumped(_dump(resource)),
-            "synced_at": min(started + timedelta(hours=1), now),
-            "review_round": 2 if confirmed_in_app else 1,
-            "review_opened_at": drafts_opened,
-            "last_confirmed_at": attempt_finished,
-            "last_confirmed_by_id": owner_id if confirmed_in_app else None,
-        }
+    row = conversation_row(
+        parsed,
+        items_to_review=items_to_review,
+        owner_id=owner_id,
+        team_id=team_ids[attributes["teamUUID"]],
+        now=min(started + timedelta(hours=1), now),
     )
+    row.update(
+        id=pk,
+        raw=Dumped(_dump(resource)),
+        review_round=2 if confirmed_in_app else 1,
+        review_opened_at=drafts_opened,
+        last_confirmed_at=attempt_finished,
+        last_confirmed_by_id=owner_id if confirmed_in_app else None,
+    )
+    copies["conversation"].add(row)
     if not confirmed_in_app:
         return
+    # Both are set above whenever the call was confirmed in the app.
+    assert attempt_started is not None
+    assert attempt_finished is not None
 
     sent = [
         {"id": extracted[key]["id"], "key": key, "value": value, "title": extracted[key]["title"]}
@@ -565,7 +563,7 @@ def _csv_window(manager: Any, today: date) -> tuple[date, date, int]:
     from django.db.models.functions import TruncDate
 
     from attention_review.reviews.models import ConfirmedItem
-    from attention_review.reviews.selectors import AuditFilters, audit_attempts, audit_items
+    from attention_review.reviews.selectors.audit import AuditFilters, audit_attempts, audit_items
 
     visible = audit_attempts(manager, AuditFilters()).values("pk")
     per_day = (
@@ -593,7 +591,7 @@ def context_for_load(people: dict[str, Any], now: datetime) -> dict[str, Any]:
     from django.utils import timezone
 
     from attention_review.reviews.models import IntelligenceItem
-    from attention_review.reviews.selectors import review_queue
+    from attention_review.reviews.selectors.queue import review_queue
 
     users = people["users"]
     csrf = _csrf_secret()

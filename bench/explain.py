@@ -202,7 +202,9 @@ def selector_plans(context: dict[str, Any]) -> list[dict[str, Any]]:
         queries = []
         for sql in _captured(run):
             select = _select(sql)
-            main_table = _FROM.search(select or "")
+            if select is None:
+                continue
+            main_table = _FROM.search(select)
             if main_table is None or main_table.group(1) not in tables:
                 continue
             plan, ms = _explain(select)
@@ -255,7 +257,9 @@ def page_profiles(context: dict[str, Any]) -> dict[str, Any]:
         requests()
         profile = cProfile.Profile()
         profile.runcall(requests)
-        stats = pstats.Stats(profile).stats
+        # Stats.stats (function -> timing tuple) is what pstats itself reads; typeshed
+        # leaves the undocumented attribute out.
+        stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
         total = sum(entry[2] for entry in stats.values())  # all own time
         shares = {}
         for name, (path_part, function) in _MARKERS.items():

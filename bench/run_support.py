@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from .common import API_KEY, ROOT, WORK
@@ -225,7 +225,9 @@ def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> N
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"{process.args[:4]} exited with {process.returncode}")
+            # Typed as any command form; every process here is started from a list.
+            command = cast("list[str]", process.args)
+            raise SystemExit(f"{command[:4]} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
                 if response.status < 500:

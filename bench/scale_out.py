@@ -199,7 +199,7 @@ def enqueue(seconds: float) -> None:
     from django_tasks_db.models import DBTaskResult
 
     from attention_review.reviews.models import SyncRun
-    from attention_review.reviews.services import sync_enqueue
+    from attention_review.reviews.services.background import sync_enqueue
 
     since = timezone.now()
     deadline = time.monotonic() + seconds
@@ -214,9 +214,9 @@ def enqueue(seconds: float) -> None:
             break
         time.sleep(0.5)
     runs = list(SyncRun.objects.filter(started_at__gte=since).order_by("started_at"))
-    finished = [run for run in runs if run.finished_at]
-    busy = sum((run.finished_at - run.started_at for run in finished), timedelta())
-    stored = sum(run.created + run.updated for run in finished)
+    finished = [(run, run.finished_at) for run in runs if run.finished_at]
+    busy = sum((finished_at - run.started_at for run, finished_at in finished), timedelta())
+    stored = sum(run.created + run.updated for run, _ in finished)
     per_worker: dict[str, int] = {}
     for worker_ids in DBTaskResult.objects.filter(enqueued_at__gte=since).values_list(
         "worker_ids", flat=True

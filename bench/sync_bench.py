@@ -34,7 +34,7 @@ def child(base_url: str) -> None:
 
     from attention_review.attention.client import AttentionClient
     from attention_review.reviews.models import Conversation, IntelligenceItem
-    from attention_review.reviews.services import conversation_sync
+    from attention_review.reviews.services.sync import conversation_sync
 
     user_model = get_user_model()
     for username in ("rep", "rep2"):

@@ -6,9 +6,11 @@ import os
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from attention_review.attention.client import AttentionClient, RetryPolicy
-from attention_review.reviews.services import conversation_sync
+from attention_review.demo import DemoAccount, demo_account
+from attention_review.reviews.services.sync import conversation_sync
 from attention_review.sandbox.app import SandboxState
 from attention_review.sandbox.server import SandboxServer
 
@@ -16,8 +18,8 @@ from attention_review.sandbox.server import SandboxServer
 TEST_API_KEY = "test-key-DO-NOT-LEAK-7f3a9c"
 PASSWORD = "correct-horse-battery"
 
-REP_EMAIL = "rep@attention-demo.test"
-REP2_EMAIL = "rep2@attention-demo.test"
+REP_EMAIL = demo_account("rep").email
+REP2_EMAIL = demo_account("rep2").email
 
 
 @pytest.hookimpl(wrapper=True)
@@ -28,6 +30,13 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = f"Browser test skipped under CI: {report.longrepr}"
     return report
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a role cached by an earlier test for a user
+    id the database has since reused must not leak into this one."""
+    cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -77,46 +86,38 @@ def _make_user(django_user_model, username, *, email="", group=None, **extra):
     return user
 
 
-@pytest.fixture
-def rep(django_user_model):
+def _make_persona(django_user_model, account: DemoAccount):
+    """One of the demo personas (attention_review.demo), as the demo creates it."""
     return _make_user(
         django_user_model,
-        "rep",
-        email=REP_EMAIL,
-        group="Reps",
-        first_name="Riley",
-        last_name="Park",
+        account.username,
+        email=account.email,
+        group=account.group,
+        first_name=account.first_name,
+        last_name=account.last_name,
+        is_staff=account.is_admin,
+        is_superuser=account.is_admin,
     )
+
+
+@pytest.fixture
+def rep(django_user_model):
+    return _make_persona(django_user_model, demo_account("rep"))
 
 
 @pytest.fixture
 def rep2(django_user_model):
-    return _make_user(
-        django_user_model,
-        "rep2",
-        email=REP2_EMAIL,
-        group="Reps",
-        first_name="Sam",
-        last_name="Ortega",
-    )
+    return _make_persona(django_user_model, demo_account("rep2"))
 
 
 @pytest.fixture
 def manager(django_user_model):
-    return _make_user(
-        django_user_model, "manager", email="manager@attention-demo.test", group="Managers"
-    )
+    return _make_persona(django_user_model, demo_account("manager"))
 
 
 @pytest.fixture
 def admin_user(django_user_model):
-    return _make_user(
-        django_user_model,
-        "admin",
-        email="admin@attention-demo.test",
-        is_staff=True,
-        is_superuser=True,
-    )
+    return _make_persona(django_user_model, demo_account("admin"))
 
 
 @pytest.fixture

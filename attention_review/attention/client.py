@@ -56,6 +56,8 @@ class AttentionNotFound(AttentionError):
 class AttentionRejected(AttentionError):
     """A 4xx other than 401/404/429: the API refused the request and said why."""
 
+    # A read-only property where the base class has a plain attribute (mypy's [override]):
+    # nothing ever assigns user_message, so the narrower contract is safe.
     @property
     def user_message(self) -> str:  # type: ignore[override]
         return f"Attention rejected the request: {self.detail}"
@@ -196,6 +198,13 @@ class AttentionClient:
 
     def close(self) -> None:
         self._session.close()
+
+    # A client is used for one piece of work, then closed: `with client_from_settings()`.
+    def __enter__(self) -> "AttentionClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     # Reads ------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from django.http import HttpRequest
 
 from attention_review.attention.client import AttentionError, client_from_settings
 
-from . import services
 from .models import (
     AttentionUser,
     AuditCorrection,
@@ -21,6 +20,7 @@ from .models import (
     SyncRun,
     Team,
 )
+from .services import corrections
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -105,13 +105,15 @@ class ConversationAdmin(admin.ModelAdmin):
         return super().get_queryset(request).defer("raw")
 
     @admin.action(description="Refresh from Attention")
-    def refresh_from_attention(self, request: HttpRequest, queryset: QuerySet) -> None:
-        client = client_from_settings()
+    def refresh_from_attention(
+        self, request: HttpRequest, queryset: QuerySet[Conversation]
+    ) -> None:
         refreshed = 0
         try:
-            for attention_id in queryset.values_list("attention_id", flat=True):
-                services.conversation_refresh(attention_id=attention_id, client=client)
-                refreshed += 1
+            with client_from_settings() as client:
+                for attention_id in queryset.values_list("attention_id", flat=True):
+                    corrections.conversation_refresh(attention_id=attention_id, client=client)
+                    refreshed += 1
         except AttentionError as error:
             self.message_user(
                 request,
@@ -119,13 +121,15 @@ class ConversationAdmin(admin.ModelAdmin):
                 level=messages.ERROR,
             )
             return
-        finally:
-            client.close()
         self.message_user(request, f"Refreshed {refreshed} conversation(s) from Attention.")
 
     @admin.action(description="Return to review queue")
-    def return_to_review_queue(self, request: HttpRequest, queryset: QuerySet) -> None:
-        returned = services.conversations_return_to_queue(conversation_ids=queryset.values("pk"))
+    def return_to_review_queue(
+        self, request: HttpRequest, queryset: QuerySet[Conversation]
+    ) -> None:
+        returned = corrections.conversations_return_to_queue(
+            conversation_ids=queryset.values_list("pk", flat=True)
+        )
         self.message_user(request, f"Returned {returned} conversation(s) to the review queue.")
 
 
@@ -139,10 +143,13 @@ class IntelligenceItemAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+_CONFIRMED_ITEM_FIELDS = ("title", "key", "ai_value", "sent_value", "is_edited", "is_excluded")
+
+
 class ConfirmedItemInline(ReadOnlyInline):
     model = ConfirmedItem
-    fields = ["title", "key", "ai_value", "sent_value", "is_edited", "is_excluded"]
-    readonly_fields = fields
+    fields = _CONFIRMED_ITEM_FIELDS
+    readonly_fields = _CONFIRMED_ITEM_FIELDS
 
 
 class AuditCorrectionInline(admin.StackedInline):

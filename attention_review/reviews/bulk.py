@@ -38,6 +38,12 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [field for field in model._meta.concrete_fields if not field.primary_key]
 
 
+def _column(field: models.Field) -> str:
+    """A concrete field's column name (typed optional: a non-concrete field has none)."""
+    assert field.column is not None
+    return field.column
+
+
 def bulk_upsert(
     model: type[models.Model],
     rows: list[dict[str, Any]],
@@ -75,12 +81,12 @@ def bulk_upsert(
         else f"r.{quote(field.attname)}"
         for field in fields
     )
-    conflict = ", ".join(quote(by_name[name].column) for name in unique_fields)
+    conflict = ", ".join(quote(_column(by_name[name])) for name in unique_fields)
     updates = ", ".join(
-        f"{quote(by_name[name].column)} = EXCLUDED.{quote(by_name[name].column)}"
+        f"{quote(_column(by_name[name]))} = EXCLUDED.{quote(_column(by_name[name]))}"
         for name in update_fields
     )
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(quote(_column(field)) for field in fields)
     # Only identifiers from the model's own metadata are formatted in; every value
     # travels in the one bound parameter.
     sql = (

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .selectors import user_may_audit
+from .selectors.access import user_may_audit
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -41,6 +41,13 @@ def value_as_text(value: Any) -> str:
     return str(value)
 
 
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A form's own copy of one of its choice fields (`form.fields` is typed as Field)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
+
 class ItemValueForm(forms.Form):
     """The value of one item, checked against the item's options and the AI value's type."""
 
@@ -131,8 +138,9 @@ class OpportunityForm(forms.Form):
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["opportunity_id"].choices = choices
-        self.fields["opportunity_id"].error_messages["invalid_choice"] = (
+        opportunity = choice_field(self, "opportunity_id")
+        opportunity.choices = choices
+        opportunity.error_messages["invalid_choice"] = (
             "Choose one of the opportunities linked to this conversation."
         )
 
@@ -173,12 +181,14 @@ class AuditFilterForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["rep"].choices = [("", "All reps"), *reps]
-        self.fields["team"].choices = [("", "All teams"), *teams]
-        self.fields["field"].choices = [("", "All fields"), *[(key, key) for key in fields]]
+        choice_field(self, "rep").choices = [("", "All reps"), *reps]
+        self.rep_names: dict[int, str] = dict(reps)
+        choice_field(self, "team").choices = [("", "All teams"), *teams]
+        choice_field(self, "field").choices = [("", "All fields"), *[(key, key) for key in fields]]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The start date is after the end date.")

@@ -125,6 +125,17 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @staticmethod
+    def hidden_from_queue(*, is_internal: bool, is_empty: bool, archived: bool) -> bool:
+        """The one rule for calls nobody reviews: internal, empty or archived ones."""
+        return is_internal or is_empty or archived
+
+    @property
+    def is_hidden_from_queue(self) -> bool:
+        return self.hidden_from_queue(
+            is_internal=self.is_internal, is_empty=self.is_empty, archived=self.archived
+        )
+
     @property
     def default_opportunity_id(self) -> str:
         """The opportunity Attention suggests for this call."""

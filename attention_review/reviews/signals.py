@@ -8,7 +8,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Team
-from .selectors import role_cache_key
+from .selectors.access import role_cache_key
 
 
 def _forget_roles(user_ids: Any) -> None:

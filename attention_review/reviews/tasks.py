@@ -8,7 +8,7 @@ from django.tasks import task
 from attention_review.attention.client import AttentionError, client_from_settings
 
 from .models import SyncRun
-from .services import conversation_sync
+from .services.sync import conversation_sync
 
 logger = logging.getLogger(__name__)
 
@@ -21,11 +21,9 @@ def sync_conversations_task(*, run_id: int, full: bool = False) -> int:
     next periodic sync picks up where this one stopped.
     """
     run = SyncRun.objects.get(pk=run_id)
-    client = client_from_settings()
     try:
-        conversation_sync(client=client, full=full, run=run)
+        with client_from_settings() as client:
+            conversation_sync(client=client, full=full, run=run)
     except AttentionError:
         logger.warning("Background sync %s failed; recorded on the run", run_id)
-    finally:
-        client.close()
     return run_id

@@ -11,8 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,49 +20,54 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from attention_review.attention.client import client_from_settings
 
-from . import selectors, services
 from .charts import confirmations_per_day_chart
 from .exports import audit_csv_rows
 from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm
+from .http import HtmxHttpRequest, manager_required, vary_on_htmx, wants_fragment
 from .models import ConfirmationAttempt, Conversation, IntelligenceItem
 from .paging import page_number_from, paginate
+from .selectors import access
+from .selectors import audit as audit_selectors
+from .selectors import queue as queue_selectors
+from .selectors import review as review_selectors
+from .services import background
+from .services import review as review_services
 
 REVIEW_TEMPLATE = "reviews/review.html"
 
 
 @require_GET
-def healthz(request: HttpRequest) -> HttpResponse:
+def healthz(request: HtmxHttpRequest) -> HttpResponse:
     """Liveness for load balancers: answers through the full middleware stack."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+@vary_on_htmx
+def queue(request: HtmxHttpRequest) -> HttpResponse:
     page = paginate(
-        selectors.review_queue(request.user),
+        queue_selectors.review_queue(request.user),
         number=page_number_from(request.GET.get("page")),
         per_page=settings.QUEUE_PAGE_SIZE,
         count_cap=settings.QUEUE_COUNT_CAP,
     )
-    is_manager = selectors.user_is_manager(request.user)
+    is_manager = access.user_is_manager(request.user)
     context = {
         "nav": "queue",
         "page": page,
         "show_owner": is_manager,
-        "sync_run": selectors.latest_sync() if is_manager else None,
+        "sync_run": queue_selectors.latest_sync() if is_manager else None,
     }
-    template = "reviews/queue.html#queue" if request.htmx else "reviews/queue.html"
+    template = "reviews/queue.html#queue" if wants_fragment(request) else "reviews/queue.html"
     return render(request, template, context)
 
 
 @require_POST
-@login_required
-def sync_now(request: HttpRequest) -> HttpResponse:
+@manager_required("Only managers and admins can start a sync.")
+def sync_now(request: HtmxHttpRequest) -> HttpResponse:
     """Queue a background sync (managers and admins); the queue page shows its progress."""
-    if not selectors.user_is_manager(request.user):
-        raise PermissionDenied("Only managers and admins can start a sync.")
-    run, queued = services.sync_enqueue(started_by=request.user)
+    run, queued = background.sync_enqueue(started_by=request.user)
     if not queued:
         messages.info(request, "A sync is already under way; its progress is shown below.")
     if request.htmx:
@@ -74,14 +78,15 @@ def sync_now(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@login_required
-def sync_status(request: HttpRequest) -> HttpResponse:
+@manager_required("Only managers and admins can follow a sync.")
+@vary_on_htmx
+def sync_status(request: HtmxHttpRequest) -> HttpResponse:
     """The sync panel, polled by htmx while a sync is under way."""
-    if not selectors.user_is_manager(request.user):
-        raise PermissionDenied("Only managers and admins can follow a sync.")
     if not request.htmx:
         return HttpResponseRedirect(reverse("reviews:queue"))
-    return render(request, "reviews/queue.html#sync-status", {"sync_run": selectors.latest_sync()})
+    return render(
+        request, "reviews/queue.html#sync-status", {"sync_run": queue_selectors.latest_sync()}
+    )
 
 
 def _review_url(conversation: Conversation, item: IntelligenceItem | None = None) -> str:
@@ -90,17 +95,17 @@ def _review_url(conversation: Conversation, item: IntelligenceItem | None = None
 
 
 def _review_context(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     conversation: Conversation,
     *,
     editing: IntelligenceItem | None = None,
     form: ItemValueForm | None = None,
 ) -> dict[str, Any]:
-    items = selectors.review_items(conversation)
+    items = review_selectors.review_items(conversation)
     if editing is not None:
         items = [editing if item.pk == editing.pk else item for item in items]
-    attempt = selectors.latest_attempt(conversation)
-    details = selectors.conversation_details(conversation)
+    attempt = review_selectors.latest_attempt(conversation)
+    details = review_selectors.conversation_details(conversation)
     # Confirmed here, or elsewhere before this app saw it: either way Attention holds a
     # confirmation, and the page shows what it returned rather than an editable review.
     confirmed = (
@@ -109,19 +114,19 @@ def _review_context(
     return {
         "conversation": conversation,
         "details": details,
-        "groups": selectors.group_items(items),
-        "progress": selectors.review_progress(items),
+        "groups": review_selectors.group_items(items),
+        "progress": review_selectors.review_progress(items),
         "editing": editing,
         "form": form,
         "attempt": attempt,
         "show_result": confirmed and not conversation.awaiting_review and details is not None,
         "opportunity_form": OpportunityForm(
             initial={"opportunity_id": conversation.opportunity_id},
-            choices=selectors.opportunity_choices(conversation, details),
+            choices=review_selectors.opportunity_choices(conversation, details),
         ),
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
         "next_conversation": (
-            selectors.next_in_queue(request.user, after=conversation)
+            queue_selectors.next_in_queue(request.user, after=conversation)
             if not conversation.awaiting_review
             else None
         ),
@@ -130,21 +135,22 @@ def _review_context(
 
 @require_GET
 @login_required
-def review(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = selectors.get_conversation_for_user(request.user, pk)
-    services.review_open(conversation=conversation)
+@vary_on_htmx
+def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    conversation = access.get_conversation_for_user(request.user, pk)
+    review_services.review_open(conversation=conversation)
     editing = form = None
     edit_pk = request.GET.get("edit", "")
     if edit_pk.isdigit() and conversation.awaiting_review:
         editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
         form = ItemValueForm(item=editing) if editing else None
     context = _review_context(request, conversation, editing=editing, form=form)
-    template = f"{REVIEW_TEMPLATE}#review-body" if request.htmx else REVIEW_TEMPLATE
+    template = f"{REVIEW_TEMPLATE}#review-body" if wants_fragment(request) else REVIEW_TEMPLATE
     return render(request, template, context)
 
 
 def _item_fragment(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     item: IntelligenceItem,
     *,
     form: ItemValueForm | None = None,
@@ -158,7 +164,7 @@ def _item_fragment(
         "form": form,
         "editing": item if form is not None else None,
         "notice": notice,
-        "progress": selectors.review_progress_for(conversation),
+        "progress": review_selectors.review_progress_for(conversation),
         "oob": True,
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
     }
@@ -168,7 +174,7 @@ def _item_fragment(
     return HttpResponse(html)
 
 
-def _editable(request: HttpRequest, item: IntelligenceItem) -> str:
+def _editable(request: HtmxHttpRequest, item: IntelligenceItem) -> str:
     """Why the item cannot be changed now, or '' when it can."""
     if item.refreshing:
         return "Attention is still updating this item; it can be reviewed once it is ready."
@@ -177,7 +183,7 @@ def _editable(request: HttpRequest, item: IntelligenceItem) -> str:
     return ""
 
 
-def _refuse(request: HttpRequest, item: IntelligenceItem, reason: str) -> HttpResponse:
+def _refuse(request: HtmxHttpRequest, item: IntelligenceItem, reason: str) -> HttpResponse:
     if request.htmx:
         return _item_fragment(request, item, notice=reason)
     messages.error(request, reason)
@@ -185,7 +191,7 @@ def _refuse(request: HttpRequest, item: IntelligenceItem, reason: str) -> HttpRe
 
 
 def _apply_item_change(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     item: IntelligenceItem,
     change: Callable[[], IntelligenceItem],
     *,
@@ -194,7 +200,7 @@ def _apply_item_change(
     """Run one draft change; answer with the item's fragment (htmx) or a redirect."""
     try:
         item = change()
-    except services.ReviewError as error:
+    except review_services.ReviewError as error:
         return _refuse(request, item, str(error))
     if request.htmx:
         return _item_fragment(request, item)
@@ -204,9 +210,10 @@ def _apply_item_change(
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+@vary_on_htmx
+def item(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     """GET: the item's display fragment (Cancel). POST: save the reviewer's value."""
-    item = selectors.get_item_for_user(request.user, pk, item_pk)
+    item = access.get_item_for_user(request.user, pk, item_pk)
     if request.method == "GET":
         if not request.htmx:
             return HttpResponseRedirect(_review_url(item.conversation, item))
@@ -223,15 +230,16 @@ def item(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     return _apply_item_change(
         request,
         item,
-        lambda: services.item_save_draft(item=item, value=value, user=request.user),
+        lambda: review_services.item_save_draft(item=item, value=value, user=request.user),
         done="Saved “{title}”.",
     )
 
 
 @require_GET
 @login_required
-def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    item = selectors.get_item_for_user(request.user, pk, item_pk)
+@vary_on_htmx
+def item_edit(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = access.get_item_for_user(request.user, pk, item_pk)
     if not request.htmx:
         return HttpResponseRedirect(
             f"{reverse('reviews:review', args=[pk])}?edit={item.pk}#item-{item.pk}"
@@ -243,22 +251,22 @@ def item_edit(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 
 @require_POST
 @login_required
-def item_reset(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    item = selectors.get_item_for_user(request.user, pk, item_pk)
+def item_reset(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = access.get_item_for_user(request.user, pk, item_pk)
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
     return _apply_item_change(
         request,
         item,
-        lambda: services.item_reset(item=item, user=request.user),
+        lambda: review_services.item_reset(item=item, user=request.user),
         done="“{title}” is back to the AI's value.",
     )
 
 
 @require_POST
 @login_required
-def item_exclude(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    item = selectors.get_item_for_user(request.user, pk, item_pk)
+def item_exclude(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    item = access.get_item_for_user(request.user, pk, item_pk)
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
     excluded = request.POST.get("excluded", "1") == "1"
@@ -266,24 +274,24 @@ def item_exclude(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     return _apply_item_change(
         request,
         item,
-        lambda: services.item_set_excluded(item=item, excluded=excluded, user=request.user),
+        lambda: review_services.item_set_excluded(item=item, excluded=excluded, user=request.user),
         done="“{title}” is " + verb + " the confirmation.",
     )
 
 
 @require_POST
 @login_required
-def opportunity(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = selectors.get_conversation_for_user(request.user, pk)
-    form = OpportunityForm(request.POST, choices=selectors.opportunity_choices(conversation))
+def opportunity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    conversation = access.get_conversation_for_user(request.user, pk)
+    form = OpportunityForm(request.POST, choices=review_selectors.opportunity_choices(conversation))
     if not conversation.awaiting_review:
         messages.error(request, "This conversation has been confirmed; there is nothing to change.")
     elif form.is_valid():
         try:
-            services.opportunity_choose(
+            review_services.opportunity_choose(
                 conversation=conversation, opportunity_id=form.cleaned_data["opportunity_id"]
             )
-        except services.ReviewError as error:
+        except review_services.ReviewError as error:
             form.add_error("opportunity_id", str(error))
         else:
             if not request.htmx:
@@ -292,7 +300,7 @@ def opportunity(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"conversation": conversation, "opportunity_form": form, "saved": form.is_valid()}
         return render(request, f"{REVIEW_TEMPLATE}#opportunity", context)
     if form.errors:
-        messages.error(request, form.errors["opportunity_id"][0])
+        messages.error(request, " ".join(str(error) for error in form.errors["opportunity_id"]))
     return HttpResponseRedirect(_review_url(conversation))
 
 
@@ -307,35 +315,34 @@ _OUTCOME_MESSAGES = {
 
 @require_POST
 @login_required
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    conversation = selectors.get_conversation_for_user(request.user, pk)
+def confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    conversation = access.get_conversation_for_user(request.user, pk)
     form = ConfirmForm(request.POST)
     if not form.is_valid():
         messages.error(request, "The confirm form was incomplete; reload the page and try again.")
         return _after_confirm(request, conversation)
-    client = client_from_settings()
     try:
-        attempt = services.review_confirm(
-            conversation_pk=conversation.pk,
-            review_round=form.cleaned_data["review_round"],
-            user=request.user,
-            client=client,
-        )
-    except services.ReviewError as error:
+        with client_from_settings() as client:
+            attempt = review_services.review_confirm(
+                conversation_pk=conversation.pk,
+                review_round=form.cleaned_data["review_round"],
+                user=request.user,
+                client=client,
+            )
+    except review_services.ReviewError as error:
         messages.error(request, str(error))
         return _after_confirm(request, conversation)
-    finally:
-        client.close()
-    level, text = _OUTCOME_MESSAGES.get(attempt.outcome, (messages.ERROR, attempt.error))
+    outcome = ConfirmationAttempt.Outcome(attempt.outcome)
+    level, text = _OUTCOME_MESSAGES.get(outcome, (messages.ERROR, attempt.error))
     messages.add_message(request, level, text)
     return _after_confirm(request, conversation)
 
 
-def _after_confirm(request: HttpRequest, conversation: Conversation) -> HttpResponse:
+def _after_confirm(request: HtmxHttpRequest, conversation: Conversation) -> HttpResponse:
     """The page as it now stands: the review body for htmx, a redirect otherwise."""
     if not request.htmx:
         return HttpResponseRedirect(_review_url(conversation))
-    conversation = selectors.get_conversation_for_user(request.user, conversation.pk)
+    conversation = access.get_conversation_for_user(request.user, conversation.pk)
     context = _review_context(request, conversation)
     return render(request, f"{REVIEW_TEMPLATE}#review-body", context)
 
@@ -343,6 +350,7 @@ def _after_confirm(request: HttpRequest, conversation: Conversation) -> HttpResp
 # Audit --------------------------------------------------------------------------------
 
 AUDIT_PAGE_SIZE = 25
+AUDIT_REFUSAL = "The audit ledger is for managers and admins."
 
 
 def _default_period() -> tuple:
@@ -350,48 +358,48 @@ def _default_period() -> tuple:
     return today - timedelta(days=29), today
 
 
-def _audit_form(request: HttpRequest) -> AuditFilterForm:
-    reps = selectors.audit_reps(request.user)
+def _audit_form(request: HtmxHttpRequest) -> AuditFilterForm:
+    reps = audit_selectors.audit_reps(request.user)
     date_from, date_to = _default_period()
     return AuditFilterForm(
         request.GET or None,
         initial={"date_from": date_from, "date_to": date_to},
         reps=reps,
-        teams=selectors.audit_teams(request.user),
-        fields=selectors.audit_field_keys(),
+        teams=audit_selectors.audit_teams(request.user),
+        fields=audit_selectors.audit_field_keys(),
     )
 
 
-def _audit_filters(request: HttpRequest, form: AuditFilterForm) -> selectors.AuditFilters | None:
+def _audit_filters(
+    request: HtmxHttpRequest, form: AuditFilterForm
+) -> audit_selectors.AuditFilters | None:
     if not form.is_bound:
         date_from, date_to = _default_period()
-        return selectors.AuditFilters(date_from=date_from, date_to=date_to)
+        return audit_selectors.AuditFilters(date_from=date_from, date_to=date_to)
     if not form.is_valid():
         return None
-    return selectors.AuditFilters.from_form(form.cleaned_data)
+    return audit_selectors.AuditFilters.from_form(form.cleaned_data)
 
 
 @require_GET
-@login_required
-def audit(request: HttpRequest) -> HttpResponse:
-    if not selectors.user_may_audit(request.user):
-        raise PermissionDenied("The audit ledger is for managers and admins.")
+@manager_required(AUDIT_REFUSAL)
+@vary_on_htmx
+def audit(request: HtmxHttpRequest) -> HttpResponse:
     form = _audit_form(request)
     filters = _audit_filters(request, form)
     page_number = page_number_from(request.GET.get("page"))
     context: dict[str, Any] = {"nav": "audit", "form": form, "filters": filters}
     if filters is not None:
         offset = (page_number - 1) * AUDIT_PAGE_SIZE
-        rows = selectors.audit_ledger_page(
+        rows = audit_selectors.audit_ledger_page(
             request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1
         )
-        names = dict(form.fields["rep"].choices[1:])
-        summaries, days = selectors.audit_summary(request.user, filters, names=names)
+        summaries, days = audit_selectors.audit_summary(request.user, filters, names=form.rep_names)
         query = request.GET.copy()
         query.pop("page", None)
         if not form.is_bound:
             # The pager and the export must keep the default period the page shows.
-            query.update({"date_from": filters.date_from, "date_to": filters.date_to})
+            query.update({"date_from": str(filters.date_from), "date_to": str(filters.date_to)})
         context.update(
             attempts=rows[:AUDIT_PAGE_SIZE],
             page_number=page_number,
@@ -401,25 +409,24 @@ def audit(request: HttpRequest) -> HttpResponse:
             summaries=summaries,
             chart=confirmations_per_day_chart(days),
         )
-    template = "reviews/audit.html#ledger" if request.htmx else "reviews/audit.html"
+    template = "reviews/audit.html#ledger" if wants_fragment(request) else "reviews/audit.html"
     return render(request, template, context)
 
 
 @require_GET
-@login_required
-def audit_export(request: HttpRequest) -> HttpResponse:
-    if not selectors.user_may_audit(request.user):
-        raise PermissionDenied("The audit ledger is for managers and admins.")
+@manager_required(AUDIT_REFUSAL)
+def audit_export(request: HtmxHttpRequest) -> HttpResponseBase:
     form = _audit_form(request)
     filters = _audit_filters(request, form)
     if filters is None:
         return HttpResponse(
-            "The filters are not valid: " + "; ".join(form.errors.get("__all__", ["check them"])),
+            "The filters are not valid: "
+            + "; ".join(str(error) for error in form.non_field_errors() or ["check them"]),
             status=400,
             content_type="text/plain; charset=utf-8",
         )
-    attempts = selectors.audit_attempts(request.user, filters).values("pk")
-    rows = audit_csv_rows(attempts, selectors.audit_items(filters))
+    attempts = audit_selectors.audit_attempts(request.user, filters).values("pk")
+    rows = audit_csv_rows(attempts, audit_selectors.audit_items(filters))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="attention-audit-{stamp}.csv"'

@@ -1,7 +1,7 @@
 """The Attention sandbox: a stdlib-only WSGI app speaking Attention API v2 over real HTTP.
 
 It serves the deterministic demo data of `demo_data` with the behaviour
-`shared/attention-api/README.md` fixes where Attention's documentation is silent, and it
+`docs/attention-api.md` fixes where Attention's documentation is silent, and it
 can be told to misbehave (`Fault`) so tests exercise the client's retries, timeouts and
 "outcome unknown" handling against real sockets rather than mocks.
 
@@ -29,10 +29,11 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
+from attention_review.demo import DEMO_ATTENTION_USERS
+
 from .demo_data import (
     DEFAULT_CONVERSATION_COUNT,
     DEFAULT_SEED,
-    DEMO_ATTENTION_USERS,
     ConversationOutline,
     ReviewState,
     conversation_outline,
@@ -327,7 +328,7 @@ class SandboxState:
             (
                 position
                 for position, user in enumerate(DEMO_ATTENTION_USERS)
-                if user["uuid"] == attributes.get("userUUID")
+                if user.uuid == attributes.get("userUUID")
             ),
             0,
         )
@@ -462,9 +463,9 @@ def _owners(query: ListQuery) -> set[int] | None:
     return {
         position
         for position, user in enumerate(DEMO_ATTENTION_USERS)
-        if (query.owner_email is None or user["email"].lower() == query.owner_email.lower())
-        and (query.owner_id is None or user["uuid"] == query.owner_id)
-        and (query.team_id is None or user["team_uuid"] == query.team_id)
+        if (query.owner_email is None or user.email.lower() == query.owner_email.lower())
+        and (query.owner_id is None or user.uuid == query.owner_id)
+        and (query.team_id is None or user.team_uuid == query.team_id)
     }
 
 
@@ -648,8 +649,7 @@ class SandboxApp:
         if response.raw is not None:
             body = response.raw
         else:
-            body = json.dumps(response.payload, ensure_ascii=False, separators=(",", ":"))
-            body = body.encode()
+            body = json.dumps(response.payload, ensure_ascii=False, separators=(",", ":")).encode()
         try:
             phrase = HTTPStatus(response.status).phrase
         except ValueError:

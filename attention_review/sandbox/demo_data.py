@@ -10,7 +10,7 @@ Each conversation comes in two layers:
 * the *outline* (`conversation_outline`): id, `createdAt`, owner and review state. It is
   cheap, and it is all the list endpoint needs to filter, order and count.
 * the *body* (`generate_conversation`): the full resource in the shape of
-  `shared/attention-api/examples/confirm-response.json`, built only when it is served.
+  `tests/fixtures/attention/confirm-response.json`, built only when it is served.
 
 `createdAt` is strictly increasing with the index, so ordering by `(createdAt, id)` is
 ordering by index and date filters can bisect instead of scanning.
@@ -21,13 +21,20 @@ from __future__ import annotations
 import hashlib
 import random
 import unicodedata
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
+
+from attention_review.demo import (
+    DEMO_ATTENTION_USERS,
+    DEMO_DOMAIN,
+    DEMO_TEAMS,
+    DemoAttentionUser,
+    stable_uuid,
+)
 
 DEFAULT_SEED = 20261124
 DEFAULT_CONVERSATION_COUNT = 60
@@ -36,15 +43,8 @@ DEFAULT_CONVERSATION_COUNT = 60
 ANCHOR = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
 HISTORY = timedelta(days=90)
 
-# Every demo UUID hangs off this namespace, so ids are stable across runs and machines.
-_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "attention-demo.test")
-INTERNAL_DOMAIN = "attention-demo.test"
-
-
-@lru_cache(maxsize=4096)
-def _stable_uuid(*parts: object) -> str:
-    """A UUID fixed by its name parts: for things shared across calls (people, deals)."""
-    return str(uuid.uuid5(_NAMESPACE, ":".join(str(part) for part in parts)))
+INTERNAL_DOMAIN = DEMO_DOMAIN
+_stable_uuid = stable_uuid
 
 
 def _random_uuid(rng: random.Random) -> str:
@@ -55,41 +55,8 @@ def _random_uuid(rng: random.Random) -> str:
     return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{variant}{digits[17:20]}-{digits[20:]}"
 
 
-DEMO_TEAMS: list[dict[str, str]] = [
-    {"uuid": _stable_uuid("team", "enterprise-east"), "name": "Enterprise East"},
-    {"uuid": _stable_uuid("team", "mid-market-west"), "name": "Mid-Market West"},
-]
-
-# The reps who own calls. rep and rep2 have accounts in the demo app; dana and lee do not,
-# so the dashboard also shows calls whose owner it cannot link to a user.
-DEMO_ATTENTION_USERS: list[dict[str, str]] = [
-    {
-        "uuid": _stable_uuid("user", "rep@attention-demo.test"),
-        "email": "rep@attention-demo.test",
-        "name": "Riley Park",
-        "team_uuid": DEMO_TEAMS[0]["uuid"],
-    },
-    {
-        "uuid": _stable_uuid("user", "rep2@attention-demo.test"),
-        "email": "rep2@attention-demo.test",
-        "name": "Sam Ortega",
-        "team_uuid": DEMO_TEAMS[1]["uuid"],
-    },
-    {
-        "uuid": _stable_uuid("user", "dana@attention-demo.test"),
-        "email": "dana@attention-demo.test",
-        "name": "Dana Whitfield",
-        "team_uuid": DEMO_TEAMS[0]["uuid"],
-    },
-    {
-        "uuid": _stable_uuid("user", "lee@attention-demo.test"),
-        "email": "lee@attention-demo.test",
-        "name": "Lee Marsh",
-        "team_uuid": DEMO_TEAMS[1]["uuid"],
-    },
-]
-# Owner shares per 20 calls, in the order above: rep 35%, rep2 30%, the reps without
-# accounts 35% together.
+# Owner shares per 20 calls, in the order of DEMO_ATTENTION_USERS: rep 35%, rep2 30%,
+# the reps without accounts 35% together.
 _OWNER_SHARES = (7, 6, 4, 3)
 
 
@@ -168,7 +135,7 @@ class ConversationOutline:
         return datetime.fromtimestamp(self.created_ts, UTC)
 
     @property
-    def user(self) -> dict[str, str]:
+    def user(self) -> DemoAttentionUser:
         return DEMO_ATTENTION_USERS[self.owner]
 
     @property
@@ -782,7 +749,7 @@ def _scorecard_pool(seed: int, number: int) -> tuple[dict[str, Any], ...]:
     variants = []
     for _ in range(_SCORECARD_VARIANTS):
         picked = rng.sample(criteria, rng.randint(min(3, len(criteria)), min(6, len(criteria))))
-        items = [
+        items: list[dict[str, Any]] = [
             {
                 "title": item_title,
                 "description": description,
@@ -844,12 +811,12 @@ def _participant(name: str, email: str, *, organizer: bool, status: str) -> dict
 
 
 def _people(
-    rng: random.Random, owner: dict[str, str], contacts: list[_Contact], internal: bool
+    rng: random.Random, owner: DemoAttentionUser, contacts: list[_Contact], internal: bool
 ) -> list[dict[str, Any]]:
     """Organizer first (the owner rep), then colleagues, then the customer's people."""
-    people = [_participant(owner["name"], owner["email"], organizer=True, status="accepted")]
+    people = [_participant(owner.name, owner.email, organizer=True, status="accepted")]
     colleagues = [(name, f"{handle}@{INTERNAL_DOMAIN}") for name, handle in _COLLEAGUES]
-    colleagues += [(u["name"], u["email"]) for u in DEMO_ATTENTION_USERS if u is not owner]
+    colleagues += [(u.name, u.email) for u in DEMO_ATTENTION_USERS if u is not owner]
     colleague_count = rng.randint(1, 3) if internal else rng.randint(0, 1)
     for name, email in rng.sample(colleagues, colleague_count):
         people.append(_participant(name, email, organizer=False, status="accepted"))
@@ -873,7 +840,7 @@ def generate_conversation(
     conversation_id = outline.id
     ids = _child_ids(conversation_id)
     owner = outline.user
-    team = next(team for team in DEMO_TEAMS if team["uuid"] == owner["team_uuid"])
+    team = next(team for team in DEMO_TEAMS if team.uuid == owner.team_uuid)
     state = outline.state
 
     company = rng.choice(_COMPANIES)
@@ -881,7 +848,7 @@ def generate_conversation(
     contacts = rng.sample(roster, rng.randint(1, 4))
     call_type = rng.choice(_CALL_TYPES)
     if state is ReviewState.INTERNAL:
-        title = rng.choice(_INTERNAL_TITLES).format(company=company.name, team=team["name"])
+        title = rng.choice(_INTERNAL_TITLES).format(company=company.name, team=team.name)
     else:
         title = call_type.title.format(company=company.name)
 
@@ -950,8 +917,8 @@ def generate_conversation(
         "finishedAt": format_datetime(finished),
         "liveStreamStartedAt": format_datetime(created),
         "liveStreamEndedAt": format_datetime(finished),
-        "userUUID": owner["uuid"],
-        "teamUUID": owner["team_uuid"],
+        "userUUID": owner.uuid,
+        "teamUUID": owner.team_uuid,
         "archived": False,
         "referenceable": True,
         "private": False,
@@ -989,9 +956,9 @@ def generate_conversation(
             {
                 "uuid": ids(),
                 "board": {
-                    "uuid": _stable_uuid("board", team["uuid"]),
-                    "name": f"{team['name']} Sales Playbook",
-                    "teamUUID": team["uuid"],
+                    "uuid": _stable_uuid("board", team.uuid),
+                    "name": f"{team.name} Sales Playbook",
+                    "teamUUID": team.uuid,
                     "columns": [],
                 },
                 "battlecards": [],

@@ -33,6 +33,10 @@ class _SandboxHandler(ServerHandler):
     os_environ: dict[str, str] = {}
     error_body = b'{"detail": "The sandbox failed unexpectedly"}'
     dropped = False
+    # Set by BaseHandler.setup_environ and by `_RequestHandler.handle` (the back-pointer
+    # ServerHandler.close logs through); typeshed declares neither.
+    environ: dict[str, Any]
+    request_handler: WSGIRequestHandler
 
     def finish_response(self) -> None:
         if self.environ.get(DROP_CONNECTION):
@@ -49,6 +53,7 @@ class _SandboxHandler(ServerHandler):
 class _RequestHandler(WSGIRequestHandler):
     # A client that connects and never sends must not hold a thread forever.
     timeout = 60
+    server: _ThreadingWSGIServer  # the only server this handler is used with
 
     def handle(self) -> None:
         # wsgiref's `handle`, with our handler class and the drop afterwards.
@@ -60,10 +65,19 @@ class _RequestHandler(WSGIRequestHandler):
         if not self.parse_request():
             return
         handler = _SandboxHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+            self.rfile,
+            # typeshed types wfile as BufferedIOBase and SimpleHandler's stdout as
+            # IO[bytes]; the handler only writes to and flushes it, as in wsgiref's own
+            # WSGIRequestHandler.handle, which passes the same object.
+            self.wfile,  # type: ignore[arg-type]
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
         )
         handler.request_handler = self
-        handler.run(self.server.get_app())
+        app = self.server.get_app()
+        assert app is not None, "SandboxServer.start sets the app before serving"
+        handler.run(app)
         if handler.dropped:
             self.close_connection = True
             # Already gone if the client hung up first; either way nothing is sent.

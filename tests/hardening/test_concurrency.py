@@ -16,9 +16,9 @@ from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from attention_review.reviews import services
 from attention_review.reviews.models import Conversation, IntelligenceItem, SyncRun
-from attention_review.reviews.services import conversation_sync
+from attention_review.reviews.services import review as review_services
+from attention_review.reviews.services.sync import conversation_sync
 from attention_review.sandbox.app import SandboxState
 from attention_review.sandbox.server import SandboxServer
 from tests.conftest import PASSWORD, TEST_API_KEY
@@ -258,7 +258,7 @@ def test_postgres_a_draft_saved_while_the_sync_drops_its_item_is_kept(synced, re
     def rep_saves():
         try:
             with transaction.atomic():
-                services.item_save_draft(item=stale, value="Typed as the sync ran", user=rep)
+                review_services.item_save_draft(item=stale, value="Typed as the sync ran", user=rep)
                 saved.set()
                 release.wait(20)
         finally:

@@ -17,7 +17,7 @@ from attention_review.reviews.models import (
     SyncRun,
     Team,
 )
-from attention_review.reviews.services import conversation_sync
+from attention_review.reviews.services.sync import conversation_sync
 from tests.factories import make_conversation, make_item
 from tests.hardening.helpers import HTMX, client_for, confirm, save_draft, text_item
 from tests.hardening.hostile import (

@@ -148,7 +148,7 @@ def test_admin_can_refresh_from_attention(login, admin_user, sandbox, synced):
 
 
 def test_admin_can_return_a_conversation_to_the_review_queue(login, admin_user, rep, api, synced):
-    from attention_review.reviews.services import conversation_sync
+    from attention_review.reviews.services.sync import conversation_sync
 
     confirmed = Conversation.objects.filter(awaiting_review=False, is_internal=False).exclude(
         items=None

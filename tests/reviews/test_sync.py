@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from attention_review.attention.client import AttentionUnavailable
 from attention_review.reviews.models import AttentionUser, Conversation, IntelligenceItem, SyncRun
-from attention_review.reviews.services import conversation_sync
+from attention_review.reviews.services.sync import conversation_sync
 
 pytestmark = pytest.mark.django_db
 

@@ -6,22 +6,15 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
+from attention_review.reviews.formatting import NOTHING, human_duration
+
 register = template.Library()
 
 
 @register.filter
 def duration(seconds: Any) -> str:
-    """Seconds as a short human duration: '45 min', '1 h 05 min', '40 s'."""
-    try:
-        total = int(seconds)
-    except (TypeError, ValueError):
-        return "—"
-    if total <= 0:
-        return "—"
-    if total < 60:
-        return f"{total} s"
-    hours, minutes = divmod(round(total / 60), 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    """A call's length: '45 min', '1 h 05 min', '40 s'; '—' when unknown or zero."""
+    return human_duration(seconds) if seconds else NOTHING
 
 
 @register.filter
@@ -77,17 +70,8 @@ def value_diff(item: Any) -> list[tuple[str, str]]:
 
 @register.filter
 def seconds_human(seconds: Any) -> str:
-    """A span of seconds as '42 s', '3 min 05 s', '2 h 10 min'."""
-    if seconds is None:
-        return "—"
-    total = round(float(seconds))
-    if total < 60:
-        return f"{total} s"
-    minutes, secs = divmod(total, 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    """A span of seconds to the second: '42 s', '3 min 05 s', '2 h 10 min'."""
+    return human_duration(seconds, to_the_second=True)
 
 
 # Cheap URL and date filters for the pages that list many rows. Django's {% url %} and

@@ -3,9 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from attention_review.reviews.services import demo_accounts_create
-
-DEMO_PASSWORD = "review-demo"  # noqa: S105 - the published password of demo-only accounts
+from attention_review.demo import DEMO_PASSWORD, demo_account
+from attention_review.reviews.services.accounts import demo_accounts_create
 
 
 class Command(BaseCommand):
@@ -15,7 +14,6 @@ class Command(BaseCommand):
         if not settings.DEMO_MODE:
             raise CommandError("Demo accounts are created only when ATTENTION_DEMO=1.")
         usernames = demo_accounts_create(password=DEMO_PASSWORD)
-        self.stdout.write("Demo accounts (password: review-demo):")
-        roles = {"rep": "sales rep", "rep2": "sales rep", "manager": "manager", "admin": "admin"}
+        self.stdout.write(f"Demo accounts (password: {DEMO_PASSWORD}):")
         for username in usernames:
-            self.stdout.write(f"  {username:<8} {roles.get(username, '')}")
+            self.stdout.write(f"  {username:<8} {demo_account(username).role}")

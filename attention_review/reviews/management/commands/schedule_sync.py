@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from attention_review.reviews.services import sync_enqueue
+from attention_review.reviews.services.background import sync_enqueue
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from attention_review.attention.client import AttentionError, client_from_settings
 from attention_review.reviews.models import SyncRun
-from attention_review.reviews.services import conversation_sync
+from attention_review.reviews.services.sync import conversation_sync
 
 
 class Command(BaseCommand):
@@ -34,15 +34,13 @@ class Command(BaseCommand):
             )
             sys.stdout.flush()
 
-        client = client_from_settings()
         try:
-            run = conversation_sync(client=client, full=full, on_page=progress)
+            with client_from_settings() as client:
+                run = conversation_sync(client=client, full=full, on_page=progress)
         except AttentionError as error:
             if show_progress:
                 sys.stdout.write("\n")
             raise CommandError(f"Sync failed: {error.user_message} ({error.detail})") from None
-        finally:
-            client.close()
         if show_progress:
             sys.stdout.write("\n")
         self.stdout.write(

@@ -1,0 +1,71 @@
+"""What the views share about requests: the typed htmx request, the fragment-or-page rule
+and the manager gate."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_vary_headers
+from django_htmx.middleware import HtmxDetails
+
+from .selectors.access import user_is_manager
+
+# An htmx request and its history restore get different bodies from one URL: caches
+# must key on both headers.
+FRAGMENT_VARY_HEADERS = ("HX-Request", "HX-History-Restore-Request")
+
+
+class HtmxHttpRequest(HttpRequest):
+    """A request behind `login_required`, as django-htmx's middleware leaves it."""
+
+    htmx: HtmxDetails
+    user: User  # login_required guarantees a real user
+
+
+def wants_fragment(request: HtmxHttpRequest) -> bool:
+    """True for an htmx request that swaps part of the page.
+
+    A history restore (Back or Forward after `hx-push-url`, with no cached snapshot) is
+    also sent by htmx, but it replaces the whole body: it gets the whole page.
+    """
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def vary_on_htmx[**P, R: HttpResponseBase](
+    view: Callable[Concatenate[HtmxHttpRequest, P], R],
+) -> Callable[Concatenate[HtmxHttpRequest, P], R]:
+    """Mark a view whose body depends on the htmx headers, so no cache mixes them up."""
+
+    @wraps(view)
+    def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, FRAGMENT_VARY_HEADERS)
+        return response
+
+    return wrapped
+
+
+def manager_required[**P, R: HttpResponseBase](
+    reason: str,
+) -> Callable[
+    [Callable[Concatenate[HtmxHttpRequest, P], R]],
+    Callable[Concatenate[HtmxHttpRequest, P], R],
+]:
+    """Log in first, then refuse (403, with `reason`) anyone who is not a manager or admin."""
+
+    def decorate(
+        view: Callable[Concatenate[HtmxHttpRequest, P], R],
+    ) -> Callable[Concatenate[HtmxHttpRequest, P], R]:
+        @wraps(view)
+        def wrapped(request: HtmxHttpRequest, *args: P.args, **kwargs: P.kwargs) -> R:
+            if not user_is_manager(request.user):
+                raise PermissionDenied(reason)
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorate

@@ -1,0 +1,355 @@
+"""The review of one conversation: drafts saved as they are typed, and the confirm.
+
+Both take the conversation's row lock: a draft change refuses to land while a confirm of
+the round is in flight (its success clears the drafts, so the change would be lost
+unsent), and the confirm writes one attempt per round under the same lock.
+"""
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+
+from attention_review.attention import schemas
+from attention_review.attention.client import (
+    AttentionClient,
+    AttentionError,
+    AttentionOutcomeUnknown,
+)
+
+from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem
+from .sync import conversations_write
+
+
+class ReviewError(Exception):
+    """A review change or confirm that cannot happen now; the message is for the reviewer."""
+
+
+CONFIRMING = "This review is being confirmed right now, so the change was not saved."
+
+
+# The round lock -----------------------------------------------------------------------
+
+
+def _write_unless_confirming(conversation_pk: int, write: Callable[[], object]) -> None:
+    """Take the conversation's row lock, as the confirm does, and run `write` unless a
+    confirm of the current round is in flight or unresolved; then raise ReviewError.
+
+    The confirm's success clears the drafts, so a change made meanwhile would be lost
+    without ever being sent: it is refused instead, and the reviewer told.
+    """
+    in_flight = ConfirmationAttempt.objects.filter(
+        conversation=OuterRef("pk"),
+        review_round=OuterRef("review_round"),
+        outcome__in=[ConfirmationAttempt.Outcome.PENDING, ConfirmationAttempt.Outcome.UNKNOWN],
+    )
+    # No savepoint: nothing in the block needs rolling back on its own.
+    with transaction.atomic(savepoint=False):
+        confirming = (
+            Conversation.objects.select_for_update()
+            .filter(pk=conversation_pk)
+            .annotate(in_flight=Exists(in_flight))
+            .values_list("in_flight", flat=True)
+            .get()
+        )
+        if not confirming:
+            write()
+    if confirming:
+        raise ReviewError(CONFIRMING)
+
+
+# Drafts -------------------------------------------------------------------------------
+
+
+def _item_update(item: IntelligenceItem, user: User, **changes: Any) -> IntelligenceItem:
+    """Write a draft change in one UPDATE: atomic for the row, so simultaneous saves of
+    one item leave one whole value, never a mix. Raises ReviewError during a confirm."""
+    changes.update(reviewed_at=timezone.now(), reviewed_by=user)
+    _write_unless_confirming(
+        item.conversation_id,
+        lambda: IntelligenceItem.objects.filter(
+            pk=item.pk, conversation_id=item.conversation_id
+        ).update(**changes),
+    )
+    for name, value in changes.items():
+        setattr(item, name, value)
+    return item
+
+
+def item_save_draft(*, item: IntelligenceItem, value: Any, user: User) -> IntelligenceItem:
+    """Store the reviewer's value for an item at once; the AI's own value is no edit."""
+    edited = value != item.ai_value
+    return _item_update(item, user, is_edited=edited, draft_value=value if edited else None)
+
+
+def item_reset(*, item: IntelligenceItem, user: User) -> IntelligenceItem:
+    """Go back to the AI's value (and include the item again)."""
+    return _item_update(item, user, is_edited=False, draft_value=None, is_excluded=False)
+
+
+def item_set_excluded(*, item: IntelligenceItem, excluded: bool, user: User) -> IntelligenceItem:
+    """Leave an item out of the confirm, or put it back; its draft value is kept."""
+    return _item_update(item, user, is_excluded=excluded)
+
+
+def review_open(*, conversation: Conversation) -> None:
+    """Note when a review was first opened, for the time-to-confirm figures."""
+    if conversation.awaiting_review and conversation.review_opened_at is None:
+        now = timezone.now()
+        updated = Conversation.objects.filter(
+            pk=conversation.pk, review_opened_at__isnull=True
+        ).update(review_opened_at=now)
+        if updated:
+            conversation.review_opened_at = now
+
+
+def opportunity_choose(*, conversation: Conversation, opportunity_id: str) -> None:
+    """Remember the opportunity the reviewer picked (blank: Attention's default)."""
+    if opportunity_id == conversation.default_opportunity_id:
+        opportunity_id = ""
+    _write_unless_confirming(
+        conversation.pk,
+        lambda: Conversation.objects.filter(pk=conversation.pk).update(
+            draft_opportunity_id=opportunity_id
+        ),
+    )
+    conversation.draft_opportunity_id = opportunity_id
+
+
+# Confirm ------------------------------------------------------------------------------
+
+
+def _pending_is_stale(attempt: ConfirmationAttempt) -> bool:
+    """A pending attempt older than any call could take was cut off (a crash, a kill)."""
+    limit = settings.ATTENTION_CONNECT_TIMEOUT + settings.ATTENTION_READ_TIMEOUT
+    limit = limit * (settings.ATTENTION_MAX_RETRIES + 1) + settings.ATTENTION_RETRY_AFTER_CAP
+    return attempt.started_at < timezone.now() - timedelta(seconds=limit)
+
+
+def _confirm_request(
+    conversation: Conversation,
+) -> tuple[schemas.ConfirmRequest, list[IntelligenceItem]]:
+    items = list(conversation.items.filter(refreshing=False).order_by("position", "pk"))
+    included = [item for item in items if not item.is_excluded]
+    if not included:
+        raise ReviewError("Every item is excluded: include at least one item to confirm.")
+    request = schemas.ConfirmRequest(
+        intelligence=[
+            schemas.ConfirmItem(
+                id=item.item_id, key=item.key, value=item.current_value, title=item.title
+            )
+            for item in included
+        ],
+        opportunity_id=conversation.opportunity_id or None,
+    )
+    return request, items
+
+
+def review_confirm(
+    *, conversation_pk: int, review_round: int, user: User, client: AttentionClient
+) -> ConfirmationAttempt:
+    """Confirm a review round through the API, once.
+
+    1. Under a row lock, find the round's live attempt or write a pending one (the
+       database refuses a second live attempt per round).
+    2. Call the API outside any transaction.
+    3. Record the outcome; when it is unknown, read the conversation back to learn it.
+    A late or repeated request gets the first attempt, never a second API call.
+    """
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_pk)
+        live = (
+            conversation.confirmation_attempts.filter(
+                review_round=review_round,
+                outcome__in=[
+                    ConfirmationAttempt.Outcome.PENDING,
+                    ConfirmationAttempt.Outcome.UNKNOWN,
+                    ConfirmationAttempt.Outcome.SUCCEEDED,
+                ],
+            )
+            .select_for_update()
+            .first()
+        )
+        if live is None and not conversation.awaiting_review:
+            # Confirmed already (or nothing to review): never post again, show the result.
+            confirmed = conversation.confirmation_attempts.filter(
+                outcome=ConfirmationAttempt.Outcome.SUCCEEDED
+            ).first()
+            if confirmed is not None:
+                return confirmed
+            raise ReviewError("Nothing in this conversation awaits review.")
+        if live is None and review_round != conversation.review_round:
+            raise ReviewError("This review has changed since the page was loaded; reload it.")
+        if live is None:
+            request, items = _confirm_request(conversation)
+            # An earlier try of this round lost its answer and was not applied when read
+            # back; the API may have applied it since (a slow request lands late).
+            check_first = conversation.confirmation_attempts.filter(
+                review_round=review_round,
+                outcome=ConfirmationAttempt.Outcome.FAILED,
+                resolved_by_readback=True,
+            ).exists()
+            attempt = ConfirmationAttempt.objects.create(
+                conversation=conversation,
+                review_round=review_round,
+                user=user,
+                opportunity_id=request.opportunity_id or "",
+                review_opened_at=conversation.review_opened_at,
+                request_body=request.to_json(),
+                items_sent=len(request.intelligence),
+                items_edited=sum(1 for i in items if i.is_edited and not i.is_excluded),
+                items_excluded=sum(1 for i in items if i.is_excluded),
+            )
+            ConfirmedItem.objects.bulk_create(
+                ConfirmedItem(
+                    attempt=attempt,
+                    item_id=item.item_id,
+                    key=item.key,
+                    title=item.title,
+                    ai_value=item.ai_value,
+                    sent_value=None if item.is_excluded else item.current_value,
+                    is_edited=item.is_edited,
+                    is_excluded=item.is_excluded,
+                )
+                for item in items
+            )
+    if live is not None:
+        if live.outcome == ConfirmationAttempt.Outcome.SUCCEEDED:
+            return live
+        if live.outcome == ConfirmationAttempt.Outcome.PENDING and not _pending_is_stale(live):
+            return live  # another request is confirming this round right now
+        return confirmation_reconcile(attempt=live, client=client)
+
+    if check_first:
+        # Read back before posting, so a late-landing earlier try is not written twice.
+        try:
+            applied = _read_back(attempt, client)
+        except AttentionError as error:
+            _attempt_finish(attempt, ConfirmationAttempt.Outcome.FAILED, error=error)
+            return attempt
+        if applied is not None:
+            return _confirmation_succeed_by_read_back(attempt, applied)
+
+    started = time.monotonic()
+    try:
+        resource = client.confirm_intelligence(conversation.attention_id, request)
+    except AttentionOutcomeUnknown as error:
+        _attempt_finish(attempt, ConfirmationAttempt.Outcome.UNKNOWN, error=error, started=started)
+        return confirmation_reconcile(attempt=attempt, client=client)
+    except AttentionError as error:
+        # The API refused or was never reached: it did not act, the draft stays as it is.
+        _attempt_finish(attempt, ConfirmationAttempt.Outcome.FAILED, error=error, started=started)
+        return attempt
+    return _confirmation_succeed(attempt=attempt, resource=resource, started=started)
+
+
+def _attempt_finish(
+    attempt: ConfirmationAttempt,
+    outcome: str,
+    *,
+    error: AttentionError,
+    started: float | None = None,
+) -> None:
+    attempt.outcome = outcome
+    attempt.error = error.user_message[:2000]
+    attempt.finished_at = timezone.now()
+    fields = ["outcome", "error", "finished_at"]
+    if started is not None:
+        attempt.api_milliseconds = round((time.monotonic() - started) * 1000)
+        fields.append("api_milliseconds")
+    attempt.save(update_fields=fields)
+
+
+def _read_back(
+    attempt: ConfirmationAttempt, client: AttentionClient
+) -> schemas.Conversation | None:
+    """Read the conversation back: the resource when Attention's confirmed intelligence
+    holds every value the attempt sent, else None. Raises AttentionError when the read
+    itself fails (the outcome is then still unknown)."""
+    resource = client.get_conversation(attempt.conversation.attention_id)
+    confirmed = {
+        item.id: item.value
+        for item in resource.attributes.confirmed_extracted_intelligence.values()
+    }
+    sent = attempt.request_body.get("intelligence", [])
+    applied = bool(sent) and all(
+        item["id"] in confirmed and confirmed[item["id"]] == item["value"] for item in sent
+    )
+    return resource if applied else None
+
+
+def _confirmation_succeed_by_read_back(
+    attempt: ConfirmationAttempt, resource: schemas.Conversation
+) -> ConfirmationAttempt:
+    attempt.resolved_by_readback = True
+    return _confirmation_succeed(attempt=attempt, resource=resource, started=None)
+
+
+def confirmation_reconcile(
+    *, attempt: ConfirmationAttempt, client: AttentionClient
+) -> ConfirmationAttempt:
+    """Learn whether an attempt of unknown outcome was applied, by reading it back."""
+    try:
+        applied = _read_back(attempt, client)
+    except AttentionError as error:
+        # Still unknown: keep the attempt live so nothing is posted again until we know.
+        _attempt_finish(attempt, ConfirmationAttempt.Outcome.UNKNOWN, error=error)
+        attempt.error = (
+            "Attention did not say whether it received the confirmation, and could not be "
+            "reached to check. Your edits are saved; check again in a moment."
+        )
+        attempt.save(update_fields=["error"])
+        return attempt
+    if applied is not None:
+        return _confirmation_succeed_by_read_back(attempt, applied)
+    attempt.outcome = ConfirmationAttempt.Outcome.FAILED
+    attempt.error = (
+        "Attention has no record of this confirmation. Your edits are saved; confirm again "
+        "(the app checks with Attention first, so nothing is sent twice)."
+    )
+    attempt.finished_at = timezone.now()
+    attempt.resolved_by_readback = True
+    attempt.save(update_fields=["outcome", "error", "finished_at", "resolved_by_readback"])
+    return attempt
+
+
+def _confirmation_succeed(
+    *, attempt: ConfirmationAttempt, resource: schemas.Conversation, started: float | None
+) -> ConfirmationAttempt:
+    """Record a confirmed round and refresh the conversation from what Attention returned."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=attempt.conversation_id)
+        # Every confirmable item was decided in this round: sent (as is or edited) or
+        # left out. Remember the AI value each decision was about.
+        conversation.items.filter(refreshing=False).update(
+            is_decided=True, decided_ai_value=F("ai_value")
+        )
+        conversation.items.update(
+            is_edited=False, draft_value=None, is_excluded=False, reviewed_at=None
+        )
+        attempt.outcome = ConfirmationAttempt.Outcome.SUCCEEDED
+        attempt.response_body = resource.model_dump(mode="json", by_alias=True)
+        attempt.error = ""
+        attempt.finished_at = timezone.now()
+        fields = ["outcome", "response_body", "error", "finished_at", "resolved_by_readback"]
+        if started is not None:
+            attempt.api_milliseconds = round((time.monotonic() - started) * 1000)
+            fields.append("api_milliseconds")
+        attempt.save(update_fields=fields)
+        # The round is closed: what Attention now holds decides whether it awaits review.
+        Conversation.objects.filter(pk=conversation.pk).update(force_review=False)
+        conversations_write(resources=[resource])
+        Conversation.objects.filter(pk=conversation.pk).update(
+            review_round=conversation.review_round + 1,
+            review_opened_at=None,
+            draft_opportunity_id="",
+            last_confirmed_at=attempt.finished_at,
+            last_confirmed_by_id=attempt.user_id,
+        )
+    return attempt
