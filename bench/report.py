@@ -432,9 +432,9 @@ def write(results: dict[str, Any]) -> Path:
         lines += [
             "## Sync from the sandbox",
             "",
-            "`conversation_sync(full=True)` in a child process, from `manage.py "
-            "attention_sandbox --conversations N` (its own process) over HTTP, into a fresh, "
-            "migrated database; pages of 50. Peak RSS is the child's `ru_maxrss`.",
+            "`conversation_sync(full=True)` in a child process, from `python -m "
+            "attention_review.sandbox --conversations N` (its own process) over HTTP, into a "
+            "fresh, migrated database; pages of 50. Peak RSS is the child's `ru_maxrss`.",
             "",
             *_sync(results["sync"]),
             "",

@@ -87,8 +87,8 @@ def run(env: dict[str, str], wrk: str) -> None:
     sandbox = run_support.start(
         [
             PYTHON,
-            "manage.py",
-            "attention_sandbox",
+            "-m",
+            "attention_review.sandbox",
             "--port",
             str(sandbox_port := run_support.free_port()),
             "--conversations",

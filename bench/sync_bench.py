@@ -1,7 +1,7 @@
 """Sync throughput and memory: `conversation_sync(full=True)` from a sandbox serving N
 conversations, over real HTTP, into a fresh PostgreSQL database.
 
-The sandbox runs as its own process (`manage.py attention_sandbox`), so its CPU is
+The sandbox runs as its own process (`python -m attention_review.sandbox`), so its CPU is
 measured apart from the sync's. The sync runs in a child process that reports its own
 peak resident memory (`getrusage(RUSAGE_SELF).ru_maxrss`): run at two sizes, equal
 peaks show the pages are streamed, not accumulated.
@@ -75,8 +75,8 @@ def child(base_url: str) -> None:
 def _start_sandbox(count: int, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     command = [
         PYTHON,
-        "manage.py",
-        "attention_sandbox",
+        "-m",
+        "attention_review.sandbox",
         "--port",
         "0",
         "--conversations",

@@ -1,6 +1,6 @@
 """The Attention sandbox: Attention API v2 over real HTTP with deterministic demo data.
 
-Used by `make run` (through `manage.py attention_sandbox`) and by the test suite, which
+Used by `make run` (through `python -m attention_review.sandbox`) and by the test suite, which
 starts a `SandboxServer` in-process and switches `Fault`s on its `SandboxState`. Standard
 library only (and the demo personas of `attention_review.demo`), so it runs without
 Django or any other dependency.

@@ -8,7 +8,7 @@ can be told to misbehave (`Fault`) so tests exercise the client's retries, timeo
 `SandboxState` holds everything mutable (confirmations, faults, counters) behind one lock,
 because the server answers requests on many threads at once. `SandboxApp` is the HTTP
 layer. A local control API under `/_sandbox/` switches faults and reads counters when the
-sandbox runs as its own process (`manage.py attention_sandbox`).
+sandbox runs as its own process (`python -m attention_review.sandbox`).
 """
 
 from __future__ import annotations
