@@ -245,6 +245,9 @@ ATTENTION_PAGE_SIZE = env_int("ATTENTION_PAGE_SIZE", 50)
 # How far before the last successful sync the next one starts, so that conversations
 # analysed late (their createdAt is older than their arrival in the API) are not missed.
 ATTENTION_SYNC_OVERLAP_MINUTES = env_int("ATTENTION_SYNC_OVERLAP_MINUTES", 24 * 60)
+# After a confirm, the first look at Attention's export to the CRM; later looks wait
+# twice as long as already waited, up to an hour, for two days.
+ATTENTION_EXPORT_FIRST_CHECK_SECONDS = env_float("ATTENTION_EXPORT_FIRST_CHECK_SECONDS", 5.0)
 
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # The queue counts what awaits review only up to this many ("1,000+"), so a page never

@@ -397,17 +397,28 @@ def _conversation(
                 item,
                 conversation_pk=pk,
                 position=position,
-                confirmed=confirmed_entry,
+                is_confirmed=confirmed_entry is not None,
+                confirmed_value=confirmed_entry.value if confirmed_entry else None,
                 needs_review=needs_review,
             ),
         }
         if decision is not None:
-            row.update(is_decided=True, decided_ai_value=item.value)
+            # The confirmed decision carries into the next round, as after a real confirm.
+            edited, excluded, value = decision
+            row.update(
+                is_decided=True,
+                decided_ai_value=item.value,
+                choice="own" if edited else "accept",
+                decision_value=value,
+                decision_proposal=item.value,
+                is_excluded=excluded,
+            )
         if awaiting and needs_review and owner_id and rng.random() < 0.05:
             drafts_opened = drafts_opened or started + timedelta(hours=2)
             row.update(
-                is_edited=True,
-                draft_value=rng.choice(_EDITS),
+                choice="own",
+                decision_value=rng.choice(_EDITS),
+                decision_proposal=item.value,
                 reviewed_at=drafts_opened,
                 reviewed_by_id=owner_id,
             )

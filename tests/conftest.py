@@ -7,6 +7,7 @@ import os
 import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.test import Client
 
 from attention_review.attention.client import AttentionClient, RetryPolicy
 from attention_review.demo import DemoAccount, demo_account
@@ -129,6 +130,18 @@ def outsider(django_user_model):
 def synced(db, api, rep, rep2):
     """The sandbox's demo data pulled into the database, owners linked."""
     return conversation_sync(client=api)
+
+
+@pytest.fixture
+def client_factory():
+    """A separate browser session for another person, logged in as `user`."""
+
+    def _client_for(user):
+        other = Client()
+        other.force_login(user)
+        return other
+
+    return _client_for
 
 
 @pytest.fixture

@@ -8,12 +8,21 @@ named errors whose `user_message` is safe to show on a page.
 Confirm is not idempotent as far as the documentation says, so it is retried only where
 the API cannot have acted on it: the connection was never made, or the API answered 429.
 Any other failure after the body may have been sent raises `AttentionOutcomeUnknown`,
-and the caller reads the conversation back before deciding anything.
+and the caller reads the conversation back before deciding anything. That includes a 409,
+a redirect, a 2xx without the conversation (201/202/204, an empty or foreign body) and a
+body that cannot be read (not JSON, nested too deep, or not the documented shape).
+
+Text taken from an answer (an error's explanation, a contract error's location, a logged
+body) has the API key and anything shaped like `Bearer <token>` replaced before it goes
+into an exception or a log line.
 """
 
+import codecs
 import email.utils
+import json
 import logging
 import math
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,16 +41,37 @@ logger = logging.getLogger(__name__)
 MAX_PAGE_SIZE = 50
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _BODY_LOG_LIMIT = 500
+# JSON nested deeper than this is refused: no resource comes close (about eight levels),
+# and deeper data could break recursion in the parser, the schemas or a later dump.
+MAX_JSON_DEPTH = 64
+# The most of an API's own explanation that goes into a message for a person.
+EXPLANATION_LIMIT = 300
+# Only so much of an explanation (once scrubbed) is tidied into one line.
+_EXPLANATION_SOURCE_LIMIT = 5000
+_REDACTED = "[redacted]"
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s\"',;]+")
+# An HTML tag (`<b>`, `</p>`, `<br/>`), not a comparison such as `< 5 and > 2`.
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--.*?-->", re.DOTALL)
+_AUTHORIZATION = re.compile(r"(?i)\b(authorization[\"']?\s*[:=]\s*[\"']?)[^\s\"',;]+")
 
 
 class AttentionError(Exception):
-    """Base of every error the client raises; `user_message` is safe to show a user."""
+    """Base of every error the client raises; `user_message` is safe to show a user.
+
+    `detail` says what happened, for logs and admins. `explanation` is the API's own
+    account of an error answer (`detail`, `message`, JSON:API `errors[].detail` or
+    `title`), scrubbed of the key, on one line and at most `EXPLANATION_LIMIT`
+    characters; empty when the answer gave none.
+    """
 
     user_message = "Attention could not complete the request."
 
-    def __init__(self, detail: str = "", *, status: int | None = None) -> None:
+    def __init__(
+        self, detail: str = "", *, status: int | None = None, explanation: str = ""
+    ) -> None:
         self.detail = detail
         self.status = status
+        self.explanation = explanation
         super().__init__(detail or self.user_message)
 
 
@@ -54,13 +84,19 @@ class AttentionNotFound(AttentionError):
 
 
 class AttentionRejected(AttentionError):
-    """A 4xx other than 401/404/429: the API refused the request and said why."""
+    """A 4xx other than 401/403/404/409/429: the API refused the request (and did not act).
+
+    `user_message` is one sentence with the API's own explanation when it gave one.
+    """
 
     # A read-only property where the base class has a plain attribute (mypy's [override]):
     # nothing ever assigns user_message, so the narrower contract is safe.
     @property
     def user_message(self) -> str:  # type: ignore[override]
-        return f"Attention rejected the request: {self.detail}"
+        if self.explanation:
+            return f"Attention rejected the request: {_sentence(self.explanation)}"
+        status = f" ({self.detail})" if self.detail else ""
+        return f"Attention rejected the request{status} without saying why."
 
 
 class AttentionUnavailable(AttentionError):
@@ -114,18 +150,115 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(seconds, 0.0)
 
 
-def _error_detail(response: requests.Response) -> str:
-    """The first of `detail`, `message`, `title` in an error body, else the status line."""
+class _UnreadableBody(ValueError):
+    """A body that is not JSON, or is JSON nested deeper than `MAX_JSON_DEPTH`."""
+
+
+def _decode_json(content: bytes) -> Any:
+    """The JSON value of a body; `_UnreadableBody` for anything else.
+
+    Never lets a RecursionError out: the parser's own (a body nested thousands deep) is
+    caught, and what parses is then measured without recursion.
+    """
     try:
-        body = response.json()
-    except ValueError:
-        body = None
+        payload = json.loads(content.removeprefix(codecs.BOM_UTF8))
+    except RecursionError:
+        raise _UnreadableBody(
+            f"Response body nests JSON deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
+    except ValueError:  # JSONDecodeError, and UnicodeDecodeError for bytes that are no text
+        raise _UnreadableBody("Response body is not valid JSON") from None
+    if not _nested_within(payload, MAX_JSON_DEPTH):
+        raise _UnreadableBody(f"Response body nests JSON deeper than {MAX_JSON_DEPTH} levels")
+    return payload
+
+
+def _nested_within(value: Any, limit: int) -> bool:
+    """Whether no list or object in `value` lies more than `limit` levels deep."""
+    pending: list[tuple[dict[str, Any] | list[Any], int]] = []
+    if isinstance(value, dict | list):
+        pending.append((value, 1))
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return False
+        children = node.values() if isinstance(node, dict) else node
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return True
+
+
+def _redactor(*secrets: str) -> Callable[[str], str]:
+    """A function that replaces each secret, and anything shaped like `Bearer <token>` or
+    `Authorization: <value>`, in a text. The secrets live only in its closure, so no
+    repr, log or debug page of the client shows them."""
+    known = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+
+    def redact(text: str) -> str:
+        for secret in known:
+            text = text.replace(secret, _REDACTED)
+        text = _BEARER.sub(lambda match: f"{match[1]}{_REDACTED}", text)
+        return _AUTHORIZATION.sub(lambda match: f"{match[1]}{_REDACTED}", text)
+
+    return redact
+
+
+def _one_line(text: str, limit: int) -> str:
+    """Printable text on one line, cut at a word boundary to at most `limit` characters."""
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-") + "\u2026"
+
+
+def _sentence(text: str) -> str:
+    """`text` ending as a sentence does."""
+    return text if text.endswith((".", "!", "?", "\u2026")) else f"{text}."
+
+
+def _texts(value: Any) -> list[str]:
+    """The human text in one error field: a string; or, for a list (JSON:API `errors`, or
+    a list of validation problems) or an object, each entry's `detail`, `message`, `msg`
+    or `title`."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    entries = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+    texts = []
+    for entry in entries:
+        if isinstance(entry, str) and entry.strip():
+            texts.append(entry)
+        elif isinstance(entry, dict):
+            for field in ("detail", "message", "msg", "title"):
+                text = entry.get(field)
+                if isinstance(text, str) and text.strip():
+                    texts.append(text)
+                    break
+    return texts
+
+
+def _raw_explanation(response: requests.Response) -> str:
+    """What an error answer says about itself, before scrubbing: the first of `detail`,
+    `message`, `errors` (JSON:API, joined), `title`, `error_description` and `error` of a
+    JSON body; or a plain-text body. Empty for an HTML page, for JSON without any of
+    those fields, and for a body that cannot be read; tags inside a text are dropped."""
+    content = response.content or b""
+    try:
+        body = _decode_json(content)
+    except _UnreadableBody:
+        content_type = response.headers.get("Content-Type", "").lower()
+        text = content.decode("utf-8", "replace").strip()
+        if "html" in content_type or "json" in content_type or text.startswith(("<", "{", "[")):
+            return ""  # never a page of markup, never raw JSON
+        return _TAG.sub(" ", text)
     if isinstance(body, dict):
-        for field in ("detail", "message", "title"):
-            value = body.get(field)
-            if isinstance(value, str) and value.strip():
-                return value.strip()[:500]
-    return f"{response.status_code} {response.reason or ''}".strip()
+        for field in ("detail", "message", "errors", "title", "error_description", "error"):
+            texts = _texts(body.get(field))
+            if texts:
+                return _TAG.sub(" ", "; ".join(texts))
+        return ""
+    return _TAG.sub(" ", "; ".join(_texts(body)))
 
 
 def _path_segment(identifier: str) -> str:
@@ -183,8 +316,10 @@ class AttentionClient:
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._sleep = sleep
         self._session = requests.Session()
-        # The key lives only in the session's headers: never in URLs, logs or messages.
+        # The key lives only in the session's headers (and the redactor's closure, which
+        # scrubs it from whatever the API sends back): never in URLs, logs or messages.
         authorization = api_key if auth_scheme == "raw" else f"{auth_scheme} {api_key}"
+        self._redact = _redactor(api_key, authorization)
         self._session.headers.update(
             {
                 "Authorization": authorization,
@@ -279,13 +414,32 @@ class AttentionClient:
                 continue
             if response.status_code == 429:
                 raise AttentionUnavailable("Rate limited by Attention", status=429)
-            if response.status_code >= 500:
-                self._log_failure("POST", path, response)
-                raise AttentionOutcomeUnknown(
-                    f"Attention answered {response.status_code} to the confirmation",
-                    status=response.status_code,
-                )
-            return self._parse(response, Conversation, "POST", path, outcome_unknown=True)
+            return self._confirm_outcome(response, path)
+
+    def _confirm_outcome(self, response: requests.Response, path: str) -> Conversation:
+        """The conversation a confirm answered with, or the error its answer means."""
+        status = response.status_code
+        answered = f"Attention answered {status} {response.reason or ''}".strip()
+        if status >= 500 or status == 409 or 300 <= status < 400:
+            # A server failure, a conflict (with what, the API does not say) or a redirect:
+            # the API may have acted. Only a read-back can tell.
+            self._log_failure("POST", path, response)
+            explanation = self._explanation(response)
+            reason = f": {explanation}" if explanation else ""
+            raise AttentionOutcomeUnknown(
+                f"Attention answered {status} to the confirmation{reason}",
+                status=status,
+                explanation=explanation,
+            )
+        if 200 <= status < 300 and (status in (202, 204) or not response.content.strip()):
+            # Accepted for later, or done without saying what it holds now.
+            self._log_failure("POST", path, response)
+            raise AttentionOutcomeUnknown(
+                f"{answered} to the confirmation, without the conversation", status=status
+            )
+        if 200 <= status < 300:
+            return self._read(response, Conversation, "POST", path, outcome_unknown=True)
+        raise self._refusal(response, "POST", path)
 
     # Plumbing ---------------------------------------------------------------------
 
@@ -311,7 +465,9 @@ class AttentionClient:
                 raise AttentionUnavailable(
                     f"Attention answered {response.status_code}", status=response.status_code
                 )
-            return self._parse(response, schema, "GET", path)
+            if response.status_code != 200:
+                raise self._refusal(response, "GET", path)
+            return self._read(response, schema, "GET", path)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         return self._session.request(
@@ -335,16 +491,41 @@ class AttentionClient:
         self._sleep(delay)
 
     def _log_failure(self, method: str, path: str, response: requests.Response) -> None:
-        # Status and a bounded slice of the body only: the request's headers carry the key.
+        # Status and a bounded slice of the body only: the request's headers carry the key,
+        # and a body that echoes it is scrubbed (before the cut, so no part of it is left).
+        body = (response.content or b"").decode("utf-8", "replace")
         logger.warning(
             "Attention %s %s answered %s: %s",
             method,
             path,
             response.status_code,
-            response.text[:_BODY_LOG_LIMIT],
+            self._redact(body)[:_BODY_LOG_LIMIT],
         )
 
-    def _parse[T: BaseModel](
+    def _explanation(self, response: requests.Response) -> str:
+        """The API's own explanation of an error answer, fit for a message (see
+        `AttentionError`); empty when it gave none."""
+        # Scrubbed whole, then cut: a cut first could leave part of the key behind.
+        scrubbed = self._redact(_raw_explanation(response))[:_EXPLANATION_SOURCE_LIMIT]
+        return _one_line(scrubbed, EXPLANATION_LIMIT)
+
+    def _refusal(self, response: requests.Response, method: str, path: str) -> AttentionError:
+        """The error for an answer other than 200 that is not retried or settled elsewhere."""
+        status = response.status_code
+        self._log_failure(method, path, response)
+        explanation = self._explanation(response)
+        detail = explanation or f"{status} {response.reason or ''}".strip()
+        if status in (401, 403):
+            return AttentionAuthError(detail, status=status, explanation=explanation)
+        if status == 404:
+            return AttentionNotFound(detail, status=status, explanation=explanation)
+        if 300 <= status < 400:
+            return AttentionContractError(f"Unexpected redirect ({status})", status=status)
+        if 400 <= status < 500:
+            return AttentionRejected(detail, status=status, explanation=explanation)
+        return AttentionContractError(f"Unexpected status {status}", status=status)
+
+    def _read[T: BaseModel](
         self,
         response: requests.Response,
         schema: type[T],
@@ -353,39 +534,23 @@ class AttentionClient:
         *,
         outcome_unknown: bool = False,
     ) -> T:
+        """The body of a successful answer as `schema`. A body that cannot be read raises
+        `AttentionContractError`, or `AttentionOutcomeUnknown` after a write."""
         status = response.status_code
-        if status != 200:
-            self._log_failure(method, path, response)
-            detail = _error_detail(response)
-            if status in (401, 403):
-                raise AttentionAuthError(detail, status=status)
-            if status == 404:
-                raise AttentionNotFound(detail, status=status)
-            if 300 <= status < 400:
-                raise AttentionContractError(f"Unexpected redirect ({status})", status=status)
-            if 400 <= status < 500:
-                raise AttentionRejected(detail, status=status)
-            raise AttentionContractError(f"Unexpected status {status}", status=status)
+        error_class = AttentionOutcomeUnknown if outcome_unknown else AttentionContractError
         try:
-            payload = response.json()
-        except ValueError:
+            payload = _decode_json(response.content)
+        except _UnreadableBody as error:
             self._log_failure(method, path, response)
-            error_class = AttentionOutcomeUnknown if outcome_unknown else AttentionContractError
-            raise error_class("Response body is not valid JSON", status=status) from None
+            raise error_class(str(error), status=status) from None
         if b"\\u0000" in response.content:  # JSON can carry NUL only as this escape
             payload = _without_nul(payload)
         try:
             return schema.model_validate(payload)
         except ValidationError as error:
-            where = describe_validation_error(error)
+            where = self._redact(describe_validation_error(error))
             logger.warning("Attention %s %s broke the contract: %s", method, path, where)
-            if outcome_unknown:
-                raise AttentionOutcomeUnknown(
-                    f"Response broke the contract at {where}", status=status
-                ) from None
-            raise AttentionContractError(
-                f"Response broke the contract at {where}", status=status
-            ) from None
+            raise error_class(f"Response broke the contract at {where}", status=status) from None
 
 
 def client_from_settings() -> AttentionClient:

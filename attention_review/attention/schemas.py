@@ -130,6 +130,9 @@ class ConversationAttributes(_Payload):
     is_internal: bool = Field(default=False, alias="isInternal")
     is_empty: bool = Field(default=False, alias="isEmpty")
     crm_export_status: str = Field(default="", alias="crmExportStatus")
+    # Not documented by Attention: the sandbox's own field for why an export failed
+    # (docs/attention-api.md). Read when present; anything but text reads as absent.
+    crm_export_error: str = Field(default="", alias="crmExportError")
     transcript_status: str = Field(default="", alias="transcriptStatus")
     video_status: str = Field(default="", alias="videoStatus")
     import_status: str = Field(default="", alias="importStatus")
@@ -175,6 +178,11 @@ class ConversationAttributes(_Payload):
     @classmethod
     def _null_id_is_empty(cls, value: Any) -> Any:
         return "" if value is None else value
+
+    @field_validator("crm_export_error", mode="before")
+    @classmethod
+    def _export_error_text(cls, value: Any) -> Any:
+        return value if isinstance(value, str) else ""
 
 
 class Conversation(_RawPayload):

@@ -73,8 +73,18 @@ class AttentionUserAdmin(admin.ModelAdmin):
 class IntelligenceItemInline(admin.TabularInline):
     model = IntelligenceItem
     extra = 0
-    fields = ["title", "key", "ai_value", "is_edited", "draft_value", "is_excluded", "needs_review"]
-    readonly_fields = ["title", "key", "ai_value", "needs_review"]
+    fields = [
+        "title",
+        "key",
+        "confirmed_value",
+        "ai_value",
+        "choice",
+        "decision_value",
+        "is_excluded",
+        "withdrawn",
+        "needs_review",
+    ]
+    readonly_fields = ["title", "key", "confirmed_value", "ai_value", "withdrawn", "needs_review"]
     show_change_link = True
     can_delete = False
 
@@ -135,15 +145,24 @@ class ConversationAdmin(admin.ModelAdmin):
 
 @admin.register(IntelligenceItem)
 class IntelligenceItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "key", "conversation", "needs_review", "is_edited", "is_excluded"]
-    list_filter = ["category", "needs_review", "is_edited", "is_excluded", "refreshing"]
+    list_display = ["title", "key", "conversation", "needs_review", "choice", "is_excluded"]
+    list_filter = ["category", "needs_review", "choice", "is_excluded", "withdrawn", "refreshing"]
     list_select_related = ["conversation"]
     search_fields = ["title", "key", "item_id", "conversation__title"]
     raw_id_fields = ["conversation", "reviewed_by"]
     show_full_result_count = False
 
 
-_CONFIRMED_ITEM_FIELDS = ("title", "key", "ai_value", "sent_value", "is_edited", "is_excluded")
+_CONFIRMED_ITEM_FIELDS = (
+    "title",
+    "key",
+    "crm_value_before",
+    "ai_value",
+    "sent_value",
+    "choice",
+    "is_edited",
+    "is_excluded",
+)
 
 
 class ConfirmedItemInline(ReadOnlyInline):

@@ -1,42 +1,48 @@
-"""Validation of everything a reviewer sends: an item's value and the opportunity."""
+"""Validation of everything a reviewer sends: an item's value and the opportunity.
+
+The rules for an item's value (its kind, how typed text becomes it, what counts as the
+same value) live in `values.py`; `ItemValueForm` puts them behind one form field."""
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 
-from .models import ConfirmationAttempt, IntelligenceItem
+from .models import ConfirmationAttempt
+from .values import (
+    JSON_KINDS,
+    NO,
+    YES,
+    Refused,
+    ValueKind,
+    chosen_values,
+    editor_text,
+    kind_source,
+    match_option,
+    option_label,
+    option_tokens,
+    option_value,
+    typed_value,
+    value_kind,
+)
 
 MAX_VALUE_LENGTH = 10_000
 
 
-def _value_kind(value: Any) -> str:
-    """How an item's value is edited, from the type the AI sent it in."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "json"
-    return "text"
-
-
-def _not_json(constant: str) -> Any:
-    raise ValueError(f"{constant} is not a JSON value")
-
-
 def value_as_text(value: Any) -> str:
-    """An item's value as the reviewer edits it."""
-    kind = _value_kind(value)
+    """An item's value as plain text, whatever JSON type it came in (the CSV export's
+    form; the page reads values through `values.display_value`)."""
     if value is None:
         return ""
-    if kind == "boolean":
+    if isinstance(value, bool):
         return "Yes" if value else "No"
-    if kind == "list":
-        return "\n".join(str(entry) for entry in value)
-    if kind == "json":
+    if isinstance(value, list):
+        # An object inside a list is written as JSON, never as Python's repr of a dict.
+        return "\n".join(
+            json.dumps(entry, ensure_ascii=False) if isinstance(entry, dict | list) else str(entry)
+            for entry in value
+        )
+    if isinstance(value, dict):
         return json.dumps(value, indent=2, ensure_ascii=False)
     return str(value)
 
@@ -48,87 +54,149 @@ def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
     return field
 
 
+class EditableItem(Protocol):
+    """What ItemValueForm reads of an item (an IntelligenceItem, in the app)."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def ai_value(self) -> Any: ...
+    @property
+    def options(self) -> Any: ...
+    @property
+    def outgoing_value(self) -> Any:
+        """The value a confirm would send: what the editor opens with."""
+
+
+ENTER_A_VALUE = "Enter a value, or exclude this item if it should not be sent."
+CHOOSE_A_VALUE = "Choose one of the listed values, or exclude this item if it should not be sent."
+NOT_LISTED = "Choose one of the listed values."
+BLANK_CHOICE = ("", "— Choose —")
+
+
 class ItemValueForm(forms.Form):
-    """The value of one item, checked against the item's options and the AI value's type."""
+    """The value of one item, edited in the kind of the AI's value (`values.value_kind`)
+    and given back in the AI value's JSON type: `cleaned_data["value"]` is what to store.
 
-    value = forms.CharField(
-        required=False,
-        strip=True,
-        max_length=MAX_VALUE_LENGTH,
-        error_messages={
-            "max_length": "Keep it under %(limit_value)s characters (this has %(show_value)s)."
-        },
-    )
+    One field, `value`, whose widget depends on the kind, so `{{ form.value }}` renders
+    the whole editor: a textarea (text; a list one entry per line; objects and other
+    lists as JSON), a text input (numbers; a date and time), a date input, a select
+    (Yes/No; a picklist, submitting a token per option, never the option as JSON) or a
+    multiple select (a multi-picklist). All are plain form controls: no JavaScript.
 
-    def __init__(self, *args: Any, item: IntelligenceItem, **kwargs: Any) -> None:
+    The editor opens with the item's `outgoing_value`. `reference` (for example the value
+    confirmed in the CRM) sets the kind when the AI's value is None. Opening the editor
+    and saving it unchanged gives back the value it opened with, in the same JSON type
+    and shape.
+    """
+
+    def __init__(
+        self, *args: Any, item: EditableItem, reference: Any = None, **kwargs: Any
+    ) -> None:
         self.item = item
-        self.kind = _value_kind(item.ai_value)
-        current = item.current_value
-        # A JSON item is edited as JSON whatever the value became (false, "", a list),
-        # so opening it and saving it unchanged gives back the same value.
-        shown = (
-            json.dumps(current, indent=2, ensure_ascii=False)
-            if self.kind == "json"
-            else value_as_text(current)
-        )
-        kwargs.setdefault("initial", {"value": shown})
+        self.options: list[Any] = list(item.options) if isinstance(item.options, list) else []
+        self.kind = value_kind(item.ai_value, self.options, reference=reference)
+        self.like = kind_source(item.ai_value, reference)
+        self.tokens = option_tokens(self.options)
+        self.initially = self._initial_choice(item.outgoing_value)
+        kwargs.setdefault("initial", {"value": self._shown(item.outgoing_value)})
         super().__init__(*args, **kwargs)
-        field = self.fields["value"]
+        field = self._field()
         field.label = item.title or item.key
-        field.widget = self._widget()
+        self.fields["value"] = field
 
-    def _widget(self) -> forms.Widget:
+    def _initial_choice(self, current: Any) -> list[int]:
+        """The options the current value stands for, in the value's order."""
+        if self.kind is ValueKind.PICKLIST:
+            position = match_option(self.options, current)
+            return [] if position is None else [position]
+        if self.kind is ValueKind.MULTI_PICKLIST and isinstance(current, list):
+            found = (match_option(self.options, entry) for entry in current)
+            return list(dict.fromkeys(p for p in found if p is not None))
+        return []
+
+    def _shown(self, current: Any) -> Any:
+        if self.kind is ValueKind.BOOLEAN:
+            return {True: YES, False: NO}.get(current, "") if isinstance(current, bool) else ""
+        if self.kind is ValueKind.PICKLIST:
+            return self.tokens[self.initially[0]] if self.initially else ""
+        if self.kind is ValueKind.MULTI_PICKLIST:
+            return [self.tokens[position] for position in self.initially]
+        return editor_text(current, self.kind)
+
+    def _field(self) -> forms.Field:
         attrs = {"aria-describedby": f"item-{self.item.pk}-help"}
-        if self.item.options:
-            choices = [("", "— Choose —")] + [
-                (value_as_text(option), value_as_text(option)) for option in self.item.options
-            ]
-            return forms.Select(choices=choices, attrs=attrs)
-        if self.kind == "boolean":
-            return forms.Select(choices=[("", "— Choose —"), ("Yes", "Yes"), ("No", "No")])
-        if self.kind == "number":
-            return forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
-        return forms.Textarea(attrs={**attrs, "rows": 3})
+        labels = [option_label(option) for option in self.options]
+        if self.kind is ValueKind.BOOLEAN:
+            return forms.ChoiceField(
+                choices=[BLANK_CHOICE, (YES, YES), (NO, NO)],
+                widget=forms.Select(attrs=attrs),
+                error_messages={
+                    "required": "Choose Yes or No, or exclude this item if it should not be sent.",
+                    "invalid_choice": "Choose Yes or No.",
+                },
+            )
+        if self.kind is ValueKind.PICKLIST:
+            return forms.ChoiceField(
+                choices=[BLANK_CHOICE, *zip(self.tokens, labels, strict=True)],
+                widget=forms.Select(attrs=attrs),
+                error_messages={"required": CHOOSE_A_VALUE, "invalid_choice": NOT_LISTED},
+            )
+        if self.kind is ValueKind.MULTI_PICKLIST:
+            # Unticking everything is a choice too: an empty list clears the CRM field.
+            return forms.MultipleChoiceField(
+                required=False,
+                choices=list(zip(self.tokens, labels, strict=True)),
+                widget=forms.SelectMultiple(attrs={**attrs, "size": min(len(labels), 10)}),
+                error_messages={
+                    "invalid_choice": "Choose only from the listed values.",
+                    "invalid_list": "Choose from the listed values.",
+                },
+            )
+        widget: forms.Widget
+        if self.kind is ValueKind.INTEGER:
+            widget = forms.TextInput(attrs={**attrs, "inputmode": "numeric"})
+        elif self.kind is ValueKind.DECIMAL:
+            widget = forms.TextInput(attrs={**attrs, "inputmode": "decimal"})
+        elif self.kind is ValueKind.DATE:
+            widget = forms.DateInput(attrs={**attrs, "type": "date"})
+        elif self.kind is ValueKind.DATETIME:
+            widget = forms.TextInput(attrs={**attrs, "placeholder": "2026-03-14T15:30:00"})
+        else:
+            rows = 8 if self.kind in JSON_KINDS else 3
+            widget = forms.Textarea(attrs={**attrs, "rows": rows})
+        return forms.CharField(
+            # A list may be emptied on purpose (an empty list clears the CRM field).
+            required=self.kind is not ValueKind.LIST_OF_SCALARS,
+            strip=True,
+            max_length=MAX_VALUE_LENGTH,
+            widget=widget,
+            error_messages={
+                "required": ENTER_A_VALUE,
+                "max_length": "Keep it under %(limit_value)s characters (this has %(show_value)s).",
+            },
+        )
 
     def clean_value(self) -> Any:
-        text: str = self.cleaned_data["value"]
+        chosen = self.cleaned_data["value"]
+        if self.kind is ValueKind.BOOLEAN:
+            return chosen == YES
+        if self.kind is ValueKind.PICKLIST:
+            return option_value(self.options[self.tokens.index(chosen)])
+        if self.kind is ValueKind.MULTI_PICKLIST:
+            positions = [self.tokens.index(token) for token in chosen]
+            return chosen_values(self.options, positions, initially=self.initially)
+        text: str = chosen
         if "\x00" in text:
             raise forms.ValidationError("The value contains a character that cannot be stored.")
-        if not text:
-            raise forms.ValidationError(
-                "Enter a value, or exclude this item if it should not be sent."
-            )
-        if self.item.options:
-            allowed = {value_as_text(option): option for option in self.item.options}
-            if text not in allowed:
-                raise forms.ValidationError("Choose one of the listed values.")
-            return allowed[text]
-        return self._typed(text)
-
-    def _typed(self, text: str) -> Any:
-        """The text back in the type the AI sent the value in."""
-        if self.kind == "boolean":
-            if text not in {"Yes", "No"}:
-                raise forms.ValidationError("Choose Yes or No.")
-            return text == "Yes"
-        if self.kind == "number":
-            cleaned = text.replace(",", "").replace("$", "").strip()
-            try:
-                number = float(cleaned)
-            except ValueError:
-                raise forms.ValidationError("Enter a number, like 48000 or 12.5.") from None
-            if number != number or number in {float("inf"), float("-inf")}:
-                raise forms.ValidationError("Enter a number, like 48000 or 12.5.")
-            return int(number) if number.is_integer() else number
-        if self.kind == "list":
-            return [line.strip() for line in text.splitlines() if line.strip()]
-        if self.kind == "json":
-            try:
-                # NaN and Infinity are not JSON: no database or API would take them.
-                return json.loads(text, parse_constant=_not_json)
-            except ValueError:
-                raise forms.ValidationError("Enter valid JSON.") from None
-        return text
+        try:
+            return typed_value(text, self.kind, like=self.like)
+        except Refused as problem:
+            raise forms.ValidationError(str(problem)) from None
 
 
 class OpportunityForm(forms.Form):

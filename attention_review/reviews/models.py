@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .values import same_value
+
 
 class Team(models.Model):
     """A team in Attention; managers are set per team in the admin."""
@@ -46,6 +48,11 @@ class AttentionUser(models.Model):
         return self.email or self.attention_uuid
 
 
+# `crmExportStatus` values that end the write to the CRM (compared in lower case).
+EXPORT_DONE = frozenset({"exported", "success", "succeeded", "completed", "complete", "done"})
+EXPORT_FAILED = frozenset({"failed", "failure", "error", "errored", "rejected"})
+
+
 class Conversation(models.Model):
     """A recorded call as Attention last described it, with the queue's computed state."""
 
@@ -73,6 +80,12 @@ class Conversation(models.Model):
     archived = models.BooleanField(default=False)
     private = models.BooleanField(default=False)
     crm_export_status = models.CharField(max_length=50, blank=True)
+    crm_export_error = models.TextField(
+        blank=True, help_text="Why the write to the CRM failed, as Attention says it"
+    )
+    # Set when a confirmed call's export to the CRM failed: it comes back to its rep.
+    export_failed = models.BooleanField(default=False)
+    export_checked_at = models.DateTimeField(null=True, blank=True)
     transcript_status = models.CharField(max_length=50, blank=True)
     external_opportunity_id = models.CharField(max_length=200, blank=True)
     external_opportunity_title = models.CharField(max_length=500, blank=True)
@@ -120,6 +133,12 @@ class Conversation(models.Model):
                 condition=Q(awaiting_review=True),
                 name="conversation_queue_by_team",
             ),
+            # Confirmed calls whose write to the CRM failed, per owner.
+            models.Index(
+                fields=["owner", "-last_confirmed_at"],
+                condition=Q(export_failed=True),
+                name="conversation_export_failed",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,6 +156,20 @@ class Conversation(models.Model):
         )
 
     @property
+    def export_state(self) -> str:
+        """Attention's `crmExportStatus` read as one of exported, failed, pending or ''
+        (not reported). The API documents no list of values: known words are compared
+        without regard to case, anything else reads as still under way."""
+        status = self.crm_export_status.strip().lower()
+        if not status:
+            return ""
+        if status in EXPORT_DONE:
+            return "exported"
+        if status in EXPORT_FAILED:
+            return "failed"
+        return "pending"
+
+    @property
     def default_opportunity_id(self) -> str:
         """The opportunity Attention suggests for this call."""
         if self.intelligence_opportunity_id:
@@ -150,11 +183,27 @@ class Conversation(models.Model):
 
 
 class IntelligenceItem(models.Model):
-    """One extracted item, its confirmed counterpart, and the reviewer's draft of it.
+    """One extracted item, keyed by (conversation, Attention's item id), with its three
+    values kept apart:
 
-    The draft lives beside the AI value: a sync may update what the AI says, but it never
-    touches an item the reviewer has edited or excluded.
+    1. in the CRM: `confirmed_value` (`is_confirmed`), what Attention holds as confirmed,
+       or what our last successful confirm sent when Attention's answer left it out;
+    2. the AI's proposal: `ai_value`, as the AI now reports it (`withdrawn` once the AI
+       no longer reports the item);
+    3. the reviewer's decision: `choice` (keep the CRM value, accept the proposal, or an
+       own value in `decision_value`) and `is_excluded`, made against `decision_proposal`.
+
+    Rows are never deleted by a sync or a confirm, so a decision survives every answer
+    the API can give; it carries into the next review round. `is_decided` and
+    `decided_ai_value` record the proposal the last *confirmed* decision was about: the
+    item asks for review again only when the AI proposes something new.
     """
+
+    class Choice(models.TextChoices):
+        NONE = "", "No decision"
+        KEEP = "keep", "Keep the CRM value"
+        ACCEPT = "accept", "Accept the AI's proposal"
+        OWN = "own", "Own value"
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="items")
     item_id = models.CharField(max_length=200)
@@ -165,15 +214,24 @@ class IntelligenceItem(models.Model):
     ai_value = models.JSONField(null=True, blank=True)
     options = models.JSONField(null=True, blank=True)
     refreshing = models.BooleanField(default=False)
+    withdrawn = models.BooleanField(
+        default=False, help_text="The AI no longer reports this item: it is not sent"
+    )
     confirmed_value = models.JSONField(null=True, blank=True)
     is_confirmed = models.BooleanField(default=False)
     needs_review = models.BooleanField(default=True)
     raw = models.JSONField(default=dict)
 
-    # The reviewer's draft, saved the moment it is typed so nothing is ever lost.
-    is_edited = models.BooleanField(default=False)
-    draft_value = models.JSONField(null=True, blank=True)
+    # The reviewer's decision, saved the moment it is made so nothing is ever lost.
+    choice = models.CharField(max_length=10, choices=Choice, blank=True, default="")
+    decision_value = models.JSONField(null=True, blank=True)
     is_excluded = models.BooleanField(default=False)
+    decision_proposal = models.JSONField(
+        null=True, blank=True, help_text="The AI's proposal when the decision was made"
+    )
+    version = models.PositiveIntegerField(
+        default=0, help_text="Bumped by every decision: a save over a newer one is refused"
+    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -182,10 +240,8 @@ class IntelligenceItem(models.Model):
         blank=True,
         related_name="+",
     )
-    # Set when a confirmed review decided this item (sent it, edited or not, or left it
-    # out). Attention keeps the AI's value beside the confirmed one, so an edited item
-    # would otherwise look unreviewed forever; the same AI value is not asked about
-    # again, but a new one puts the item (and its conversation) back in the queue.
+    # The proposal the last confirmed decision was about (sent as is, edited, kept or
+    # left out): the same proposal is not asked about again, a new one is.
     is_decided = models.BooleanField(default=False)
     decided_ai_value = models.JSONField(null=True, blank=True)
 
@@ -201,13 +257,60 @@ class IntelligenceItem(models.Model):
         return self.title or self.key
 
     @property
-    def current_value(self) -> Any:
-        """What would be sent: the reviewer's value if they edited it, else the AI's."""
-        return self.draft_value if self.is_edited else self.ai_value
+    def is_confirmable(self) -> bool:
+        """Whether a confirm may send it: the AI reports it and has finished with it."""
+        return not self.refreshing and not self.withdrawn
 
     @property
-    def has_draft(self) -> bool:
-        return self.is_edited or self.is_excluded
+    def has_decision(self) -> bool:
+        return bool(self.choice) or self.is_excluded
+
+    @property
+    def is_edited(self) -> bool:
+        """The reviewer sends a value of their own."""
+        return self.choice == self.Choice.OWN
+
+    @property
+    def decision_is_current(self) -> bool:
+        """A decision was made against the AI's proposal as it is now."""
+        return self.has_decision and same_value(self.decision_proposal, self.ai_value)
+
+    @property
+    def proposal_changed_under_decision(self) -> bool:
+        """The AI proposes something new since the reviewer decided."""
+        return self.has_decision and not self.decision_is_current
+
+    @property
+    def outgoing_value(self) -> Any:
+        """The value a confirm sends (unless excluded): the decision's value; with no
+        decision, the CRM value is kept where there is one, else the AI's proposal."""
+        if self.choice:
+            return self.decision_value
+        if self.is_confirmed:
+            return self.confirmed_value
+        return self.ai_value
+
+    @property
+    def effective_choice(self) -> str:
+        """The choice a confirm would apply: the reviewer's, else the default."""
+        if self.choice:
+            return self.choice
+        return self.Choice.KEEP if self.is_confirmed else self.Choice.ACCEPT
+
+    @property
+    def will_be_sent(self) -> bool:
+        return self.is_confirmable and not self.is_excluded
+
+    @property
+    def sends_change(self) -> bool:
+        """A confirm would change what the CRM holds for this item."""
+        if not self.will_be_sent:
+            return False
+        return not (self.is_confirmed and same_value(self.outgoing_value, self.confirmed_value))
+
+    @property
+    def crm_differs_from_proposal(self) -> bool:
+        return self.is_confirmed and not same_value(self.confirmed_value, self.ai_value)
 
 
 class SyncRun(models.Model):
@@ -298,6 +401,9 @@ class ConfirmationAttempt(models.Model):
     error = models.TextField(blank=True)
     api_milliseconds = models.PositiveIntegerField(null=True, blank=True)
     resolved_by_readback = models.BooleanField(default=False)
+    # Items Attention reported storing with another value than was sent:
+    # [{"item_id", "title", "sent", "stored"}], recorded when the confirm succeeds.
+    stored_differently = models.JSONField(default=list, blank=True)
     # Counted when the attempt is written, so the audit summary never re-counts items.
     items_sent = models.PositiveIntegerField(default=0)
     items_edited = models.PositiveIntegerField(default=0)
@@ -351,6 +457,11 @@ class ConfirmedItem(models.Model):
     title = models.CharField(max_length=500, blank=True)
     ai_value = models.JSONField(null=True, blank=True)
     sent_value = models.JSONField(null=True, blank=True)
+    crm_value_before = models.JSONField(
+        null=True, blank=True, help_text="The value in the CRM before this confirmation"
+    )
+    had_crm_value = models.BooleanField(default=False)
+    choice = models.CharField(max_length=10, blank=True, default="")
     is_edited = models.BooleanField(default=False)
     is_excluded = models.BooleanField(default=False)
 

@@ -7,7 +7,8 @@ from django.tasks import task
 
 from attention_review.attention.client import AttentionError, client_from_settings
 
-from .models import SyncRun
+from .models import Conversation, SyncRun
+from .services.export import export_check, export_next_check, exports_follow
 from .services.sync import conversation_sync
 
 logger = logging.getLogger(__name__)
@@ -27,3 +28,32 @@ def sync_conversations_task(*, run_id: int, full: bool = False) -> int:
     except AttentionError:
         logger.warning("Background sync %s failed; recorded on the run", run_id)
     return run_id
+
+
+@task()
+def follow_export_task(*, conversation_id: int) -> str:
+    """Read one conversation's export status; while it is not final, look again later
+    (backends that can defer a task; the periodic sweep covers the others)."""
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    if conversation is None:
+        return ""
+    with client_from_settings() as client:
+        state = export_check(conversation=conversation, client=client)
+    export_follow_later(conversation)
+    return state
+
+
+@task()
+def follow_exports_task() -> int:
+    """Check every export whose next look is due; run by `schedule_sync`."""
+    with client_from_settings() as client:
+        return exports_follow(client=client)
+
+
+def export_follow_later(conversation: Conversation) -> None:
+    """Queue the next look at a conversation's export, when the backend can wait."""
+    if not follow_export_task.get_backend().supports_defer:
+        return
+    due = export_next_check(conversation)
+    if due is not None:
+        follow_export_task.using(run_after=due).enqueue(conversation_id=conversation.pk)

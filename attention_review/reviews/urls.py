@@ -14,12 +14,18 @@ urlpatterns = [
     path("conversations/<int:pk>/items/<int:item_pk>/edit/", views.item_edit, name="item-edit"),
     path("conversations/<int:pk>/items/<int:item_pk>/reset/", views.item_reset, name="item-reset"),
     path(
+        "conversations/<int:pk>/items/<int:item_pk>/choose/", views.item_choose, name="item-choose"
+    ),
+    path(
         "conversations/<int:pk>/items/<int:item_pk>/exclude/",
         views.item_exclude,
         name="item-exclude",
     ),
+    path("conversations/<int:pk>/export/", views.export_status, name="export-status"),
+    path("conversations/<int:pk>/reopen/", views.reopen, name="reopen"),
     path("conversations/<int:pk>/opportunity/", views.opportunity, name="opportunity"),
     path("conversations/<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("confirmations/", views.my_confirmations, name="my-confirmations"),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
 ]

@@ -28,9 +28,10 @@ from .models import ConfirmationAttempt, Conversation, IntelligenceItem
 from .paging import page_number_from, paginate
 from .selectors import access
 from .selectors import audit as audit_selectors
+from .selectors import confirmations as confirmation_selectors
 from .selectors import queue as queue_selectors
 from .selectors import review as review_selectors
-from .services import background
+from .services import background, corrections
 from .services import review as review_services
 
 REVIEW_TEMPLATE = "reviews/review.html"
@@ -58,6 +59,10 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "show_owner": is_manager,
         "sync_run": queue_selectors.latest_sync() if is_manager else None,
+        # Confirmed calls whose write to the CRM failed come back to their rep.
+        "exports_failed": (
+            confirmation_selectors.exports_failed(request.user) if not is_manager else []
+        ),
     }
     template = "reviews/queue.html#queue" if wants_fragment(request) else "reviews/queue.html"
     return render(request, template, context)
@@ -108,18 +113,22 @@ def _review_context(
     details = review_selectors.conversation_details(conversation)
     # Confirmed here, or elsewhere before this app saw it: either way Attention holds a
     # confirmation, and the page shows what it returned rather than an editable review.
-    confirmed = (
-        attempt is not None and attempt.outcome == ConfirmationAttempt.Outcome.SUCCEEDED
-    ) or any(item.is_confirmed for item in items)
+    succeeded = attempt is not None and attempt.outcome == ConfirmationAttempt.Outcome.SUCCEEDED
+    confirmed = succeeded or any(item.is_confirmed for item in items)
+    show_result = confirmed and not conversation.awaiting_review and details is not None
     return {
         "conversation": conversation,
         "details": details,
-        "groups": review_selectors.group_items(items),
+        **review_selectors.grouped_for_review(items),
         "progress": review_selectors.review_progress(items),
         "editing": editing,
         "form": form,
         "attempt": attempt,
-        "show_result": confirmed and not conversation.awaiting_review and details is not None,
+        "show_result": show_result,
+        # What the last confirmation sent, beside what the CRM held before it.
+        "sent_items": (
+            review_selectors.attempt_items(attempt) if show_result and succeeded and attempt else []
+        ),
         "opportunity_form": OpportunityForm(
             initial={"opportunity_id": conversation.opportunity_id},
             choices=review_selectors.opportunity_choices(conversation, details),
@@ -143,7 +152,7 @@ def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     edit_pk = request.GET.get("edit", "")
     if edit_pk.isdigit() and conversation.awaiting_review:
         editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
-        form = ItemValueForm(item=editing) if editing else None
+        form = ItemValueForm(item=editing, reference=_reference(editing)) if editing else None
     context = _review_context(request, conversation, editing=editing, form=form)
     template = f"{REVIEW_TEMPLATE}#review-body" if wants_fragment(request) else REVIEW_TEMPLATE
     return render(request, template, context)
@@ -155,6 +164,7 @@ def _item_fragment(
     *,
     form: ItemValueForm | None = None,
     notice: str = "",
+    conflict: review_services.DecisionConflict | None = None,
 ) -> HttpResponse:
     """The item's fragment, plus the progress and confirm summary swapped out of band."""
     conversation = item.conversation
@@ -164,6 +174,7 @@ def _item_fragment(
         "form": form,
         "editing": item if form is not None else None,
         "notice": notice,
+        "conflict": conflict,
         "progress": review_selectors.review_progress_for(conversation),
         "oob": True,
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
@@ -178,6 +189,8 @@ def _editable(request: HtmxHttpRequest, item: IntelligenceItem) -> str:
     """Why the item cannot be changed now, or '' when it can."""
     if item.refreshing:
         return "Attention is still updating this item; it can be reviewed once it is ready."
+    if item.withdrawn:
+        return "The AI no longer proposes this item, so it will not be sent."
     if not item.conversation.awaiting_review:
         return "This conversation has been confirmed; there is nothing left to change."
     return ""
@@ -190,6 +203,33 @@ def _refuse(request: HtmxHttpRequest, item: IntelligenceItem, reason: str) -> Ht
     return HttpResponseRedirect(_review_url(item.conversation, item))
 
 
+def _reference(item: IntelligenceItem) -> Any:
+    """The CRM's value, which gives the editor its kind when the AI proposes nothing."""
+    return item.confirmed_value if item.is_confirmed else None
+
+
+def _posted_version(request: HtmxHttpRequest) -> int | None:
+    """The item version the reviewer's page showed; None when the form did not say."""
+    version = request.POST.get("version", "")
+    return int(version) if version.isdigit() else None
+
+
+def _show_conflict(
+    request: HtmxHttpRequest,
+    conflict: review_services.DecisionConflict,
+    *,
+    form: ItemValueForm | None = None,
+) -> HttpResponse:
+    """Someone else decided meanwhile: show their decision beside the reviewer's, with
+    the forms now carrying the new version, so saving again is a choice, not an accident."""
+    current = conflict.current
+    if request.htmx:
+        return _item_fragment(request, current, form=form, conflict=conflict)
+    context = _review_context(request, current.conversation, editing=current, form=form)
+    context["conflict"] = conflict
+    return render(request, REVIEW_TEMPLATE, context)
+
+
 def _apply_item_change(
     request: HtmxHttpRequest,
     item: IntelligenceItem,
@@ -197,9 +237,11 @@ def _apply_item_change(
     *,
     done: str,
 ) -> HttpResponse:
-    """Run one draft change; answer with the item's fragment (htmx) or a redirect."""
+    """Run one decision; answer with the item's fragment (htmx) or a redirect."""
     try:
         item = change()
+    except review_services.DecisionConflict as conflict:
+        return _show_conflict(request, conflict)
     except review_services.ReviewError as error:
         return _refuse(request, item, str(error))
     if request.htmx:
@@ -212,7 +254,7 @@ def _apply_item_change(
 @login_required
 @vary_on_htmx
 def item(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
-    """GET: the item's display fragment (Cancel). POST: save the reviewer's value."""
+    """GET: the item's display fragment (Cancel). POST: save the reviewer's own value."""
     item = access.get_item_for_user(request.user, pk, item_pk)
     if request.method == "GET":
         if not request.htmx:
@@ -220,19 +262,30 @@ def item(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
         return _item_fragment(request, item)
     if reason := _editable(request, item):
         return _refuse(request, item, reason)
-    form = ItemValueForm(request.POST, item=item)
+    form = ItemValueForm(request.POST, item=item, reference=_reference(item))
     if not form.is_valid():
         if request.htmx:
             return _item_fragment(request, item, form=form)
         context = _review_context(request, item.conversation, editing=item, form=form)
         return render(request, REVIEW_TEMPLATE, context)
     value = form.cleaned_data["value"]
-    return _apply_item_change(
-        request,
-        item,
-        lambda: review_services.item_save_draft(item=item, value=value, user=request.user),
-        done="Saved “{title}”.",
-    )
+    try:
+        item = review_services.item_save_own(
+            item=item, value=value, user=request.user, version=_posted_version(request)
+        )
+    except review_services.DecisionConflict as conflict:
+        # The typed value stays in the form; the form now carries the newer version.
+        return _show_conflict(
+            request,
+            conflict,
+            form=ItemValueForm(request.POST, item=item, reference=_reference(item)),
+        )
+    except review_services.ReviewError as error:
+        return _refuse(request, item, str(error))
+    if request.htmx:
+        return _item_fragment(request, item)
+    messages.success(request, f"Saved “{item.title or item.key}”.")
+    return HttpResponseRedirect(_review_url(item.conversation, item))
 
 
 @require_GET
@@ -246,7 +299,33 @@ def item_edit(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
         )
     if reason := _editable(request, item):
         return _item_fragment(request, item, notice=reason)
-    return _item_fragment(request, item, form=ItemValueForm(item=item))
+    return _item_fragment(request, item, form=ItemValueForm(item=item, reference=_reference(item)))
+
+
+_CHOICE_DONE = {
+    IntelligenceItem.Choice.ACCEPT: "“{title}” will send the AI's proposal.",
+    IntelligenceItem.Choice.KEEP: "“{title}” keeps the value in the CRM.",
+}
+
+
+@require_POST
+@login_required
+def item_choose(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Accept the AI's proposal, or keep the CRM's value."""
+    item = access.get_item_for_user(request.user, pk, item_pk)
+    if reason := _editable(request, item):
+        return _refuse(request, item, reason)
+    choice = request.POST.get("choice", "")
+    if choice not in _CHOICE_DONE:
+        return _refuse(request, item, "Choose to keep the CRM value or to accept the proposal.")
+    return _apply_item_change(
+        request,
+        item,
+        lambda: review_services.item_choose(
+            item=item, choice=choice, user=request.user, version=_posted_version(request)
+        ),
+        done=_CHOICE_DONE[IntelligenceItem.Choice(choice)],
+    )
 
 
 @require_POST
@@ -258,8 +337,10 @@ def item_reset(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
     return _apply_item_change(
         request,
         item,
-        lambda: review_services.item_reset(item=item, user=request.user),
-        done="“{title}” is back to the AI's value.",
+        lambda: review_services.item_reset(
+            item=item, user=request.user, version=_posted_version(request)
+        ),
+        done="“{title}” is back to its default.",
     )
 
 
@@ -274,9 +355,36 @@ def item_exclude(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpRespons
     return _apply_item_change(
         request,
         item,
-        lambda: review_services.item_set_excluded(item=item, excluded=excluded, user=request.user),
+        lambda: review_services.item_set_excluded(
+            item=item, excluded=excluded, user=request.user, version=_posted_version(request)
+        ),
         done="“{title}” is " + verb + " the confirmation.",
     )
+
+
+@require_GET
+@login_required
+@vary_on_htmx
+def export_status(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The write-to-CRM line of the result panel, polled by htmx while it is pending."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    if not wants_fragment(request):
+        return HttpResponseRedirect(_review_url(conversation))
+    return render(request, f"{REVIEW_TEMPLATE}#export-status", {"conversation": conversation})
+
+
+@require_POST
+@login_required
+def reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Review a confirmed conversation again (after a failed export, say): its decisions
+    are kept, every item asks again, and the next confirm sends them."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    if conversation.awaiting_review:
+        messages.info(request, "This conversation is already waiting for review.")
+    else:
+        corrections.conversations_return_to_queue(conversation_ids=[conversation.pk])
+        messages.success(request, "Back in review: your earlier decisions are kept.")
+    return HttpResponseRedirect(_review_url(conversation))
 
 
 @require_POST
@@ -345,6 +453,31 @@ def _after_confirm(request: HtmxHttpRequest, conversation: Conversation) -> Http
     conversation = access.get_conversation_for_user(request.user, conversation.pk)
     context = _review_context(request, conversation)
     return render(request, f"{REVIEW_TEMPLATE}#review-body", context)
+
+
+# My confirmations ---------------------------------------------------------------------
+
+CONFIRMATIONS_PAGE_SIZE = 20
+
+
+@require_GET
+@login_required
+@vary_on_htmx
+def my_confirmations(request: HtmxHttpRequest) -> HttpResponse:
+    """The rep's own history: what each confirmation sent, beside what the CRM held."""
+    page = paginate(
+        confirmation_selectors.my_confirmations(request.user),
+        number=page_number_from(request.GET.get("page")),
+        per_page=CONFIRMATIONS_PAGE_SIZE,
+        count_cap=settings.QUEUE_COUNT_CAP,
+    )
+    context = {"nav": "confirmations", "page": page}
+    template = (
+        "reviews/confirmations.html#history"
+        if wants_fragment(request)
+        else "reviews/confirmations.html"
+    )
+    return render(request, template, context)
 
 
 # Audit --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ needs nothing but the standard library, so it is not a Django command.
 """
 
 import argparse
+import math
 import os
 import sys
 
@@ -12,8 +13,11 @@ from .app import DEFAULT_API_KEY, SandboxState
 from .demo_data import DEFAULT_CONVERSATION_COUNT, DEFAULT_SEED
 from .server import SandboxServer
 
+# The demo shows a confirm's CRM export as pending for a few seconds before it is final.
+DEMO_EXPORT_DELAY = 5.0
 
-def main(argv: list[str] | None = None) -> int:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m attention_review.sandbox",
         description=(
@@ -35,6 +39,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Key clients must send (default: $ATTENTION_API_KEY, else the demo key).",
     )
+    parser.add_argument(
+        "--export-delay",
+        type=float,
+        default=DEMO_EXPORT_DELAY,
+        help=(
+            "Seconds a confirm's crmExportStatus stays 'pending' before it is final "
+            f"(default {DEMO_EXPORT_DELAY:g}; 0 makes it final at once)."
+        ),
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     options = parser.parse_args(argv)
     api_key, key_source = options.api_key, "--api-key"
     if not api_key:
@@ -43,8 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         api_key, key_source = DEFAULT_API_KEY, "the built-in demo key"
     if options.conversations < 0:
         parser.error("--conversations cannot be negative")
+    if not (math.isfinite(options.export_delay) and options.export_delay >= 0):
+        parser.error("--export-delay must be a non-negative number of seconds")
     state = SandboxState(
-        seed=options.seed, conversation_count=options.conversations, api_key=api_key
+        seed=options.seed,
+        conversation_count=options.conversations,
+        api_key=api_key,
+        export_delay=options.export_delay,
     )
     server = SandboxServer(state, host=options.host, port=options.port)
     try:
@@ -56,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Attention sandbox listening on {server.base_url} "
         f"({state.conversation_count} conversations, seed {state.seed}, "
-        f"key from {key_source}). Ctrl-C stops it.",
+        f"export delay {state.export_delay:g}s, key from {key_source}). Ctrl-C stops it.",
         flush=True,
     )
     try:

@@ -5,24 +5,27 @@ It serves the deterministic demo data of `demo_data` with the behaviour
 can be told to misbehave (`Fault`) so tests exercise the client's retries, timeouts and
 "outcome unknown" handling against real sockets rather than mocks.
 
-`SandboxState` holds everything mutable (confirmations, faults, counters) behind one lock,
-because the server answers requests on many threads at once. `SandboxApp` is the HTTP
-layer. A local control API under `/_sandbox/` switches faults and reads counters when the
-sandbox runs as its own process (`python -m attention_review.sandbox`).
+`SandboxState` holds everything mutable (confirmations, scenarios, switches, faults,
+counters) behind one lock, because the server answers requests on many threads at once.
+`SandboxApp` is the HTTP layer. A local control API under `/_sandbox/` switches faults and
+scenarios and reads counters when the sandbox runs as its own process
+(`python -m attention_review.sandbox`).
 """
 
 from __future__ import annotations
 
 import bisect
 import copy
+import hashlib
 import hmac
+import html
 import json
 import logging
 import re
 import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -38,6 +41,7 @@ from .demo_data import (
     ReviewState,
     conversation_outline,
     generate_conversation,
+    typed_items,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,7 +54,25 @@ MAX_BODY_BYTES = 1_000_000
 # without writing a byte (a WSGI app cannot do that on its own).
 DROP_CONNECTION = "attention_review.sandbox.drop_connection"
 
-FAULT_KINDS = frozenset({"latency", "status", "drop", "malformed_json", "contract"})
+FAULT_KINDS = frozenset({"latency", "status", "drop", "malformed_json", "contract", "deep_json"})
+# How a `status` fault writes its error body (see `Fault.body`).
+ERROR_BODIES = frozenset({"detail", "message", "jsonapi", "text", "html", "empty"})
+
+# Scenario switches (see `SandboxState`); the first of each is the default.
+CONFIRM_ANSWERS = ("resource", "empty_maps", "no_content", "accepted_no_body", "created_no_body")
+CONFIRM_STORES = ("as_sent", "numbers_as_strings", "trimmed", "other_value")
+EXPORT_OUTCOMES = ("exported", "failed")
+DEFAULT_EXPORT_ERROR = (
+    "Salesforce rejected the update: FIELD_CUSTOM_VALIDATION_EXCEPTION, "
+    "Close Date cannot be in the past"
+)
+# Appended by `confirm_stores = "other_value"` to the first posted value.
+EDITED_BY_ATTENTION = " (edited by Attention)"
+_CONFIRM_ANSWER_STATUS = {
+    "no_content": HTTPStatus.NO_CONTENT,
+    "accepted_no_body": HTTPStatus.ACCEPTED,
+    "created_no_body": HTTPStatus.CREATED,
+}
 
 # The sections of a resource `withCrmRecords=true` unlocks in list responses.
 _CRM_MAPS = ("extractedIntelligence", "confirmedExtractedIntelligence")
@@ -58,6 +80,9 @@ _CRM_LISTS = ("linkedCrmRecords", "externalAccounts", "externalContacts")
 
 # A body cut off mid-string, as a proxy or a crashed upstream might send it.
 _MALFORMED_BODY = b'{"data": [{"type": "conversations", "id": "c0ffee", "attributes": {"title'
+# Valid JSON nested far deeper than any parser's recursion allows.
+DEEP_JSON_LEVELS = 100_000
+_DEEP_BODY = b"[" * DEEP_JSON_LEVELS + b"]" * DEEP_JSON_LEVELS
 
 
 @dataclass
@@ -65,9 +90,14 @@ class Fault:
     """One way for the sandbox to misbehave, for the next `times` matching requests.
 
     kind: `latency` (sleep `delay` seconds, then answer normally), `status` (answer
-    `status` with `{"detail": ...}` and `Retry-After: retry_after` when given), `drop`
-    (close the connection without answering), `malformed_json` (200 with invalid JSON),
-    `contract` (200 with valid JSON in the wrong shape).
+    `status` with an error body shaped by `body` and `Retry-After: retry_after` when
+    given), `drop` (close the connection without answering), `malformed_json` (200 with
+    invalid JSON), `contract` (200 with valid JSON in the wrong shape), `deep_json` (200
+    with a JSON array nested `DEEP_JSON_LEVELS` deep).
+    body (status faults): `detail` `{"detail": text}`, `message` `{"message": text}`,
+    `jsonapi` `{"errors": [{"status", "title", "detail": text}]}`, `text` (text/plain),
+    `html` (a text/html page) or `empty` (no body). `detail` replaces the default text
+    `Sandbox fault: <reason phrase>`.
     A request matches when its path with query string contains `path_contains` and its
     method is `method` (either left None matches everything). `times=None` never expires.
     `apply_first` performs the real request (a confirm really is applied) and only then
@@ -82,10 +112,16 @@ class Fault:
     retry_after: float | str | None = None
     delay: float = 0.0
     apply_first: bool = False
+    body: str = "detail"
+    detail: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"Unknown fault kind {self.kind!r}; use one of {sorted(FAULT_KINDS)}")
+        if self.body not in ERROR_BODIES:
+            raise ValueError(f"Unknown error body {self.body!r}; use one of {sorted(ERROR_BODIES)}")
+        if self.detail is not None and not isinstance(self.detail, str):
+            raise ValueError("detail must be a string")
         if self.times is not None and (not isinstance(self.times, int) or self.times < 1):
             raise ValueError("times must be a positive integer or None (forever)")
         if self.kind == "status":
@@ -155,6 +191,30 @@ class ConfirmRejected(ValueError):
     """The confirm body names something the conversation does not have (answered 400)."""
 
 
+@dataclass(frozen=True)
+class _Export:
+    """The CRM export a confirm started: final once `delay` seconds have passed."""
+
+    started: float  # time.monotonic() of the confirm
+    delay: float
+    outcome: str
+    error: str
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return str(value)
+
+
+def _seconds(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"{name} must be a non-negative number of seconds")
+    if value == float("inf"):
+        raise ValueError(f"{name} must be finite")
+    return float(value)
+
+
 class SandboxState:
     """The sandbox's data, faults and counters; safe to share between request threads.
 
@@ -162,6 +222,16 @@ class SandboxState:
     resources, so 100,000 of them cost memory only for what is being served. A confirm
     never edits a cached resource: it stores an updated copy in `_overrides`, so a thread
     serialising the old one is never disturbed and `reset()` only has to drop overrides.
+    The scenario methods (`reextract`, `confirm_outside`, `add_typed_items`) store their
+    changes the same way.
+
+    Scenario switches, each back to its default on `reset()`:
+
+    * `confirm_answer`: how a confirm that was applied is answered (`CONFIRM_ANSWERS`);
+    * `confirm_stores`: what a confirm stores of the posted values (`CONFIRM_STORES`);
+    * `export_delay`, `export_outcome`, `export_error`: a confirm sets `crmExportStatus`
+      to `pending`; once `export_delay` seconds have passed it reads `export_outcome`,
+      with `crmExportError` holding `export_error` when that outcome is `failed`.
     """
 
     def __init__(
@@ -171,11 +241,13 @@ class SandboxState:
         api_key: str = DEFAULT_API_KEY,
         *,
         cache_size: int = 5000,
+        export_delay: float = 0.0,
     ) -> None:
         if not api_key:
             raise ValueError("The sandbox needs a non-empty API key")
         if conversation_count < 0:
             raise ValueError("conversation_count cannot be negative")
+        self._default_export_delay = _seconds("export_delay", export_delay)
         self.seed = seed
         self.conversation_count = conversation_count
         self._api_key = api_key
@@ -194,6 +266,12 @@ class SandboxState:
         self.confirm_calls: Counter[str] = Counter()
         self.applied_confirms: Counter[str] = Counter()
         self.confirm_bodies: defaultdict[str, list[Any]] = defaultdict(list)
+        self._exports: dict[int, _Export] = {}
+        self._confirm_answer = CONFIRM_ANSWERS[0]
+        self._confirm_stores = CONFIRM_STORES[0]
+        self._export_delay = self._default_export_delay
+        self._export_outcome = EXPORT_OUTCOMES[0]
+        self._export_error = DEFAULT_EXPORT_ERROR
 
     def __repr__(self) -> str:
         # Never the key: a repr ends up in tracebacks and test reports.
@@ -210,11 +288,17 @@ class SandboxState:
                 self._matches.clear()
                 self._extra_count = 0
             self._overrides.clear()
+            self._exports.clear()
             self._faults.clear()
             self._requests.clear()
             self.confirm_calls.clear()
             self.applied_confirms.clear()
             self.confirm_bodies.clear()
+            self._confirm_answer = CONFIRM_ANSWERS[0]
+            self._confirm_stores = CONFIRM_STORES[0]
+            self._export_delay = self._default_export_delay
+            self._export_outcome = EXPORT_OUTCOMES[0]
+            self._export_error = DEFAULT_EXPORT_ERROR
 
     def is_authorized(self, header: str | None) -> bool:
         """`Bearer <key>` or the raw key, compared in constant time."""
@@ -225,6 +309,89 @@ class SandboxState:
         if scheme.lower() == "bearer" and rest:
             value = rest.strip()
         return hmac.compare_digest(value.encode(), self._api_key.encode())
+
+    # Scenario switches ---------------------------------------------------------------
+
+    @property
+    def confirm_answer(self) -> str:
+        """`resource` (200 with the resource), `empty_maps` (200 with both intelligence
+        maps `{}`, like the documented example), `no_content` (204), `accepted_no_body`
+        (202, empty) or `created_no_body` (201, empty). The confirm is applied in each."""
+        return self._confirm_answer
+
+    @confirm_answer.setter
+    def confirm_answer(self, value: str) -> None:
+        self._confirm_answer = _choice("confirm_answer", value, CONFIRM_ANSWERS)
+
+    @property
+    def confirm_stores(self) -> str:
+        """`as_sent`, `numbers_as_strings` (a posted number is stored as its text),
+        `trimmed` (a posted string is stored without surrounding whitespace) or
+        `other_value` (the first posted item stores another value: its text with
+        `EDITED_BY_ATTENTION` appended)."""
+        return self._confirm_stores
+
+    @confirm_stores.setter
+    def confirm_stores(self, value: str) -> None:
+        self._confirm_stores = _choice("confirm_stores", value, CONFIRM_STORES)
+
+    @property
+    def export_delay(self) -> float:
+        """Seconds from a confirm until its export is final; 0 means at once."""
+        return self._export_delay
+
+    @export_delay.setter
+    def export_delay(self, value: float) -> None:
+        self._export_delay = _seconds("export_delay", value)
+
+    @property
+    def export_outcome(self) -> str:
+        """What `crmExportStatus` becomes when an export is final: `exported` or `failed`."""
+        return self._export_outcome
+
+    @export_outcome.setter
+    def export_outcome(self, value: str) -> None:
+        self._export_outcome = _choice("export_outcome", value, EXPORT_OUTCOMES)
+
+    @property
+    def export_error(self) -> str:
+        """The reason a failed export gives, served as `crmExportError`."""
+        return self._export_error
+
+    @export_error.setter
+    def export_error(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise ValueError("export_error must be a string")
+        self._export_error = value
+
+    SETTINGS = (
+        "confirm_answer",
+        "confirm_stores",
+        "export_delay",
+        "export_outcome",
+        "export_error",
+    )
+
+    def settings(self) -> dict[str, Any]:
+        """The scenario switches, as the control API shows them."""
+        with self._lock:
+            return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def configure(self, **changes: Any) -> dict[str, Any]:
+        """Set several switches at once, all or none (ValueError names the bad one)."""
+        unknown = sorted(set(changes) - set(self.SETTINGS))
+        if unknown:
+            raise ValueError(f"Unknown settings: {', '.join(unknown)}")
+        with self._lock:
+            before = self.settings()
+            try:
+                for name, value in changes.items():
+                    setattr(self, name, value)
+            except ValueError:
+                for name, value in before.items():
+                    setattr(self, name, value)
+                raise
+            return self.settings()
 
     # Faults --------------------------------------------------------------------------
 
@@ -317,7 +484,21 @@ class SandboxState:
         The returned dict is shared: treat it as read-only.
         """
         index = self._index_of(conversation_id)
-        return None if index is None else self._resource(index)
+        return None if index is None else self._served(index)
+
+    def _served(self, index: int) -> dict[str, Any]:
+        """The resource as served now: with the export status of its latest confirm."""
+        resource = self._resource(index)
+        with self._lock:
+            export = self._exports.get(index)
+        if export is None:
+            return resource
+        final = time.monotonic() - export.started >= export.delay
+        status = export.outcome if final else "pending"
+        attributes = dict(resource["attributes"])
+        attributes["crmExportStatus"] = status
+        attributes["crmExportError"] = export.error if status == "failed" else ""
+        return {**resource, "attributes": attributes}
 
     def add_conversation(self, resource: dict[str, Any]) -> None:
         """Serve one more conversation, given whole (a documented example, say), until
@@ -377,7 +558,7 @@ class SandboxState:
         """`(the page's resources, total matching)` in `(createdAt, id)` order."""
         matching = self._matching(query)
         start = (query.page - 1) * query.size
-        page = [self._resource(index) for index in matching[start : start + query.size]]
+        page = [self._served(index) for index in matching[start : start + query.size]]
         if not query.with_crm_records:
             page = [_without_crm_records(resource) for resource in page]
         return page, len(matching)
@@ -441,19 +622,161 @@ class SandboxState:
                         f"intelligence item with id {item['id']!r}"
                     )
             confirmed = attributes["confirmedExtractedIntelligence"]
-            for item in items:
+            for position, item in enumerate(items):
                 entry = copy.deepcopy(extracted_by_id[item["id"]])
                 if "value" in item:
-                    entry["value"] = copy.deepcopy(item["value"])
+                    entry["value"] = self._stored_value(item["value"], first=position == 0)
                 if isinstance(item.get("title"), str):
                     entry["title"] = item["title"]
                 confirmed[entry["key"]] = entry
-            attributes["crmExportStatus"] = "exported"
+            # Final only when read after `export_delay` (see `_served`).
+            attributes["crmExportStatus"] = "pending"
+            attributes["crmExportError"] = ""
             if opportunity_id is not None:
                 attributes["externalIntelligenceOpportunityID"] = opportunity_id
             self._overrides[index] = resource
+            self._exports[index] = _Export(
+                started=time.monotonic(),
+                delay=self._export_delay,
+                outcome=self._export_outcome,
+                error=self._export_error,
+            )
             self.applied_confirms[conversation_id] += 1
-            return resource
+        return self._served(index)
+
+    def _stored_value(self, value: Any, *, first: bool) -> Any:
+        """What the confirm stores of a posted value, by `confirm_stores`."""
+        mode = self._confirm_stores
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if mode == "numbers_as_strings" and number:
+            return json.dumps(value)
+        if mode == "trimmed" and isinstance(value, str):
+            return value.strip()
+        if mode == "other_value" and first:
+            text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            return text + EDITED_BY_ATTENTION
+        return copy.deepcopy(value)
+
+    # Scenarios -----------------------------------------------------------------------
+
+    def reextract(
+        self,
+        conversation_id: str,
+        *,
+        change: Mapping[str, Any] | None = None,
+        add: Iterable[Mapping[str, Any]] | None = None,
+        withdraw: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """The AI extracts the conversation again: `change` gives extracted items new
+        values (by key), `add` adds items, `withdraw` removes items (by key). Served until
+        `reset()`; the confirmed map is left as it is. All or nothing: raises KeyError for
+        an unknown conversation, ValueError for a key that is missing or already there.
+
+        A changed item keeps its id and is no longer `refreshing`. An added item needs a
+        `key`; the other fields default to a `CRM` item with a new id, a title made from
+        the key, `value` null and no options. Withdrawals apply first, then changes,
+        then additions (so one call can replace an item by withdrawing and adding it).
+        """
+        changes = dict(change or {})
+        additions = list(add or [])
+        if not all(isinstance(item, Mapping) for item in additions):
+            raise ValueError("add: every item must be an object")
+        withdrawals = list(withdraw or [])
+        index = self._require(conversation_id)
+        with self._lock:
+            resource = copy.deepcopy(self._resource(index))
+            extracted: dict[str, Any] = resource["attributes"]["extractedIntelligence"]
+            for key in withdrawals:
+                if key not in extracted:
+                    raise ValueError(f"withdraw: no extracted item with key {key!r}")
+                del extracted[key]
+            for key, value in changes.items():
+                if key not in extracted:
+                    raise ValueError(f"change: no extracted item with key {key!r}")
+                extracted[key]["value"] = copy.deepcopy(value)
+                extracted[key]["refreshing"] = False
+            for item in additions:
+                entry = self._new_item(conversation_id, item, extracted)
+                extracted[entry["key"]] = entry
+            self._overrides[index] = resource
+        return self._served(index)
+
+    def confirm_outside(self, conversation_id: str, values: Mapping[str, Any]) -> dict[str, Any]:
+        """A person confirms values in Attention itself, not through the API:
+        `confirmedExtractedIntelligence[key]` becomes a copy of the extracted item with
+        `value`. Not counted as a confirm call; the export status is left as it is.
+        Raises KeyError for an unknown conversation, ValueError for an unknown key."""
+        index = self._require(conversation_id)
+        with self._lock:
+            resource = copy.deepcopy(self._resource(index))
+            attributes = resource["attributes"]
+            extracted = attributes["extractedIntelligence"]
+            unknown = [key for key in values if key not in extracted]
+            if unknown:
+                raise ValueError(f"no extracted item with key {unknown[0]!r}")
+            for key, value in values.items():
+                attributes["confirmedExtractedIntelligence"][key] = {
+                    **copy.deepcopy(extracted[key]),
+                    "value": copy.deepcopy(value),
+                }
+            self._overrides[index] = resource
+        return self._served(index)
+
+    def add_typed_items(self, conversation_id: str) -> dict[str, Any]:
+        """Extract the items of `demo_data.typed_items()` (lists, objects, a big integer,
+        a float, an amount, a date, `{label, value}` and list-valued picklists). An item
+        already extracted under the same key is replaced in place, keeping its id."""
+        index = self._require(conversation_id)
+        with self._lock:
+            resource = copy.deepcopy(self._resource(index))
+            extracted: dict[str, Any] = resource["attributes"]["extractedIntelligence"]
+            for item in typed_items():
+                current = extracted.get(item["key"])
+                if current is not None:
+                    item["id"] = current["id"]
+                extracted[item["key"]] = self._new_item(
+                    conversation_id, item, extracted, replace=True
+                )
+            self._overrides[index] = resource
+        return self._served(index)
+
+    def _require(self, conversation_id: str) -> int:
+        index = self._index_of(conversation_id)
+        if index is None:
+            raise KeyError(conversation_id)
+        return index
+
+    @staticmethod
+    def _new_item(
+        conversation_id: str,
+        item: Mapping[str, Any],
+        extracted: Mapping[str, Any],
+        *,
+        replace: bool = False,
+    ) -> dict[str, Any]:
+        """A complete extracted item from a partial one (see `reextract`)."""
+        key = item.get("key")
+        if not isinstance(key, str) or not key:
+            raise ValueError("add: every item needs a non-empty string 'key'")
+        if key in extracted and not replace:
+            raise ValueError(f"add: an item with key {key!r} is already extracted")
+        taken = {entry.get("id") for other, entry in extracted.items() if other != key}
+        stem = hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
+        new_id = item.get("id") or f"intel_{stem}_{key}"[:200]
+        if new_id in taken:
+            raise ValueError(f"add: the id {new_id!r} is already used by another item")
+        return {
+            "id": new_id,
+            "key": key,
+            "value": None,
+            "title": key.replace("_", " ").title(),
+            "category": "CRM",
+            "refreshing": False,
+            "options": None,
+            "source": "ai",
+            "scope_insight": "conversation",
+            **copy.deepcopy(dict(item)),
+        } | {"id": new_id}
 
 
 def _owners(query: ListQuery) -> set[int] | None:
@@ -530,7 +853,7 @@ class _Request:
         if body:
             try:
                 request.json = json.loads(body)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: nested too deep
                 request.json_error = True
         return request
 
@@ -549,6 +872,11 @@ class _Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     raw: bytes | None = None  # sent as is instead of `payload`
     drop: bool = False
+    content_type: str | None = "application/json"  # None: no Content-Type header
+
+
+def _empty(status: int) -> _Response:
+    return _Response(status, raw=b"", content_type=None)
 
 
 def _error(status: int, detail: str, **headers: str) -> _Response:
@@ -625,6 +953,9 @@ def _confirm_body(payload: Any) -> tuple[list[dict[str, Any]], str | None]:
 _LIST = re.compile(r"^/v2/conversations/list/?$")
 _ONE = re.compile(r"^/v2/conversations/(?P<id>[^/]+)/?$")
 _CONFIRM = re.compile(r"^/v2/conversations/(?P<id>[^/]+)/crm/confirm/?$")
+_SCENARIO = re.compile(
+    r"^/_sandbox/conversations/(?P<id>[^/]+)/(?P<name>reextract|confirm-outside|typed-items)/?$"
+)
 
 
 class SandboxApp:
@@ -654,12 +985,11 @@ class SandboxApp:
             phrase = HTTPStatus(response.status).phrase
         except ValueError:
             phrase = "Unknown"
-        headers = [
-            ("Content-Type", "application/json"),
-            ("Content-Length", str(len(body))),
-            ("Cache-Control", "no-store"),
-            *response.headers,
-        ]
+        headers = [("Cache-Control", "no-store"), *response.headers]
+        if response.status != HTTPStatus.NO_CONTENT:
+            headers.insert(0, ("Content-Length", str(len(body))))
+        if response.content_type is not None:
+            headers.insert(0, ("Content-Type", response.content_type))
         start_response(f"{response.status} {phrase}", headers)
         return [body]
 
@@ -701,16 +1031,14 @@ class SandboxApp:
             return _Response(0, drop=True)
         if fault.kind == "malformed_json":
             return _Response(200, raw=_MALFORMED_BODY)
+        if fault.kind == "deep_json":
+            return _Response(200, raw=_DEEP_BODY)
         if fault.kind == "contract":
             # What the request would have returned, read-only, bent out of shape.
             real = self._dispatch(request, apply=False)
             return _Response(200, _break_contract(real.payload if real.status == 200 else None))
         status = fault.status or 500
-        try:
-            detail = f"Sandbox fault: {HTTPStatus(status).phrase}"
-        except ValueError:
-            detail = f"Sandbox fault: status {status}"
-        response = _error(status, detail)
+        response = _fault_error(status, fault)
         if fault.retry_after is not None:
             retry_after = fault.retry_after
             if isinstance(retry_after, float) and retry_after.is_integer():
@@ -770,11 +1098,18 @@ class SandboxApp:
             return _error(404, "Conversation not found")
         if request.json_error or not request.body:
             return _error(400, "The request body must be a JSON object")
+        answer = self.state.confirm_answer
         try:
             items, opportunity_id = _confirm_body(request.json)
             resource = self.state.confirm(conversation_id, items, opportunity_id)
         except (_BadRequest, ConfirmRejected) as error:
             return _error(400, str(error))
+        if answer in _CONFIRM_ANSWER_STATUS:
+            return _empty(_CONFIRM_ANSWER_STATUS[answer])
+        if answer == "empty_maps":
+            # As in Attention's documented example response.
+            attributes = {**resource["attributes"], **{name: {} for name in _CRM_MAPS}}
+            return _Response(200, {**resource, "attributes": attributes})
         return _Response(200, resource)
 
     # Control API (local tests and demos only; never faulted, never counted) ---------
@@ -806,7 +1141,86 @@ class SandboxApp:
                 return _method_not_allowed("POST")
             state.reset()
             return _Response(200, state.stats())
+        if request.path == "/_sandbox/settings":
+            if request.method == "GET":
+                return _Response(200, state.settings())
+            if request.method != "POST":
+                return _method_not_allowed("GET, POST")
+            if not isinstance(request.json, dict):
+                return _error(400, "The settings must be a JSON object")
+            try:
+                return _Response(200, state.configure(**request.json))
+            except ValueError as error:
+                return _error(400, str(error))
+        scenario = _SCENARIO.match(request.path)
+        if scenario:
+            if request.method != "POST":
+                return _method_not_allowed("POST")
+            return self._scenario(scenario["id"], scenario["name"], request)
         return _error(404, "Not found")
+
+    def _scenario(self, conversation_id: str, name: str, request: _Request) -> _Response:
+        """`POST /_sandbox/conversations/{id}/{reextract|confirm-outside|typed-items}`."""
+        body = request.json if request.body else {}
+        if not isinstance(body, dict):
+            return _error(400, "The body must be a JSON object")
+        state = self.state
+        try:
+            if name == "reextract":
+                unknown = sorted(set(body) - {"change", "add", "withdraw"})
+                if unknown:
+                    raise ValueError(f"Unknown fields: {', '.join(unknown)}")
+                change, add, withdraw = body.get("change"), body.get("add"), body.get("withdraw")
+                if change is not None and not isinstance(change, dict):
+                    raise ValueError("'change' must be an object of key: value")
+                if add is not None and not isinstance(add, list):
+                    raise ValueError("'add' must be a list of items")
+                if withdraw is not None and not (
+                    isinstance(withdraw, list) and all(isinstance(key, str) for key in withdraw)
+                ):
+                    raise ValueError("'withdraw' must be a list of keys")
+                resource = state.reextract(
+                    conversation_id, change=change, add=add, withdraw=withdraw
+                )
+            elif name == "confirm-outside":
+                values = body.get("values")
+                if set(body) != {"values"} or not isinstance(values, dict):
+                    raise ValueError('The body must be {"values": {key: value, ...}}')
+                resource = state.confirm_outside(conversation_id, values)
+            else:
+                resource = state.add_typed_items(conversation_id)
+        except KeyError:
+            return _error(404, "Conversation not found")
+        except ValueError as error:
+            return _error(400, str(error))
+        return _Response(200, resource)
+
+
+def _fault_error(status: int, fault: Fault) -> _Response:
+    """The error answer of a `status` fault, with its body in the shape `fault.body` names."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = f"status {status}"
+    text = fault.detail if fault.detail is not None else f"Sandbox fault: {phrase}"
+    if fault.body == "message":
+        return _Response(status, {"message": text})
+    if fault.body == "jsonapi":
+        return _Response(
+            status, {"errors": [{"status": str(status), "title": phrase, "detail": text}]}
+        )
+    if fault.body == "text":
+        return _Response(status, raw=text.encode(), content_type="text/plain; charset=utf-8")
+    if fault.body == "html":
+        page = (
+            f"<!DOCTYPE html><html><head><title>{status} {html.escape(phrase)}</title></head>"
+            f"<body><h1>{status} {html.escape(phrase)}</h1><p>{html.escape(text)}</p>"
+            "</body></html>"
+        )
+        return _Response(status, raw=page.encode(), content_type="text/html; charset=utf-8")
+    if fault.body == "empty":
+        return _empty(status)
+    return _Response(status, {"detail": text})
 
 
 def _method_not_allowed(allow: str) -> _Response:

@@ -245,6 +245,20 @@ _STAGES = [
     "Prospecting", "Discovery", "Evaluation", "Proposal", "Negotiation", "Closed Won",
     "Closed Lost",
 ]  # fmt: skip
+# The same stages as a picklist whose options are `{label, value}` objects (the value is
+# what is stored and sent; the label is what a CRM shows), in `_STAGES` order.
+LABELLED_STAGE_OPTIONS: tuple[dict[str, str], ...] = (
+    {"label": "Prospecting", "value": "prospecting"},
+    {"label": "Discovery", "value": "discovery"},
+    {"label": "Evaluation", "value": "evaluation"},
+    {"label": "Proposal", "value": "proposal"},
+    {"label": "Negotiation/Review", "value": "negotiation"},
+    {"label": "Closed Won", "value": "closed_won"},
+    {"label": "Closed Lost", "value": "closed_lost"},
+)
+_STAGE_VALUES = {
+    stage: option["value"] for stage, option in zip(_STAGES, LABELLED_STAGE_OPTIONS, strict=True)
+}
 _FORECAST_CATEGORIES = ["Pipeline", "Best Case", "Commit", "Omitted"]
 _LEAD_SOURCES = ["Inbound", "Outbound", "Partner", "Event", "Referral"]
 _YES_NO = ["Yes", "No"]
@@ -503,6 +517,11 @@ _ITEM_SPECS = [
     _ItemSpec("integration_needs", "Integration Needs", "CustomInsight", _integrations),
 ]
 _ALWAYS = ("next_steps", "stage", "amount")
+_MAX_ITEMS = 12
+# One analysed call in this many (by index) has the typed items of
+# `_labelled_typed_items`: a `{label, value}` stage picklist, an integer amount and an
+# ISO close date.
+LABELLED_EVERY = 5
 _INDICATORS = [spec.key for spec in _ITEM_SPECS if spec.category == "Indicators"]
 _OPTIONAL = [spec.key for spec in _ITEM_SPECS if spec.key not in _ALWAYS + tuple(_INDICATORS)]
 _SPEC_BY_KEY = {spec.key: spec for spec in _ITEM_SPECS}
@@ -528,7 +547,7 @@ def _intelligence_item(conversation_id: str, spec: _ItemSpec, value: Any) -> dic
 def _extract(conversation_id: str, deal: _Deal) -> dict[str, dict[str, Any]]:
     """6 to 12 items: always next steps, stage and amount, one or two indicators, then more."""
     rng = deal.rng
-    total = rng.randint(6, 12)
+    total = rng.randint(6, _MAX_ITEMS)
     indicators = rng.sample(_INDICATORS, rng.randint(1, 2))
     chosen = set(_ALWAYS) | set(indicators)
     chosen |= set(rng.sample(_OPTIONAL, total - len(chosen)))
@@ -540,13 +559,38 @@ def _extract(conversation_id: str, deal: _Deal) -> dict[str, dict[str, Any]]:
     }
 
 
+def _option_value(option: Any) -> Any:
+    """What choosing `option` stores: the `value` of a `{label, value}` option, else itself."""
+    return option["value"] if isinstance(option, dict) else option
+
+
+def _labelled_typed_items(
+    conversation_id: str, deal: _Deal, extracted: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`extracted` with `stage` as a `{label, value}` picklist and `close_date` present
+    (`amount` is always there, an integer), still 6 to 12 items in catalogue order."""
+    items = dict(extracted)
+    stage = dict(items["stage"])
+    stage["options"] = [dict(option) for option in LABELLED_STAGE_OPTIONS]
+    stage["value"] = _STAGE_VALUES[deal.stage]
+    items["stage"] = stage
+    if "close_date" not in items:
+        spec = _SPEC_BY_KEY["close_date"]
+        items["close_date"] = _intelligence_item(conversation_id, spec, spec.value(deal))
+        if len(items) > _MAX_ITEMS:
+            spare = [key for key in _OPTIONAL if key in items and key != "close_date"]
+            del items[spare[-1]]
+    return {spec.key: items[spec.key] for spec in _ITEM_SPECS if spec.key in items}
+
+
 def _different_value(deal: _Deal, item: dict[str, Any]) -> Any:
     """A plausible earlier value of `item`: what a previous confirmation said."""
     value = item["value"]
     if isinstance(value, int):
         return value - deal.rng.choice([5000, 10000, 12000])
     if item["options"]:
-        return deal.rng.choice([option for option in item["options"] if option != value])
+        choices = [_option_value(option) for option in item["options"]]
+        return deal.rng.choice([choice for choice in choices if choice != value])
     earlier = _SPEC_BY_KEY[item["key"]].value(deal)
     return earlier if earlier != value else f"Earlier: {value}"
 
@@ -569,6 +613,40 @@ def _confirm_some(
     for key in rng.sample(candidates, min(len(candidates), rng.randint(1, 2))):
         confirmed[key]["value"] = _different_value(deal, confirmed[key])
     return confirmed
+
+
+def typed_items() -> list[dict[str, Any]]:
+    """Intelligence items whose values are not plain strings, for
+    `SandboxState.add_typed_items`: lists, objects, an integer beyond 2**53 (exact in
+    JSON, not in a double), a float, an integer amount, an ISO date, a picklist of
+    `{label, value}` options and a list-valued picklist. Fresh dicts on every call."""
+    return [
+        {"key": "competitors_list", "title": "Competitor List", "value": ["Gong", "Chorus"]},
+        {
+            "key": "stakeholders",
+            "title": "Stakeholders",
+            "value": [
+                {"name": "Priya Raman", "role": "CFO"},
+                {"name": "Marcus Bennett", "role": "VP of Sales"},
+            ],
+        },
+        {"key": "deal_id_number", "title": "Deal ID Number", "value": 2**53 + 1},
+        {"key": "discount_rate", "title": "Discount Rate", "value": 12.5},
+        {"key": "amount", "title": "Amount", "value": 168000},
+        {"key": "close_date", "title": "Close Date", "value": "2026-12-15"},
+        {
+            "key": "stage",
+            "title": "Stage",
+            "value": "negotiation",
+            "options": [dict(option) for option in LABELLED_STAGE_OPTIONS],
+        },
+        {
+            "key": "products",
+            "title": "Products",
+            "value": ["Recorder", "CRM Sync"],
+            "options": ["Recorder", "CRM Sync", "Coaching", "Analytics"],
+        },
+    ]
 
 
 # --- Scorecards -------------------------------------------------------------------------
@@ -866,6 +944,8 @@ def generate_conversation(
 
     analyzed = state not in (ReviewState.NOT_ANALYZED, ReviewState.EMPTY)
     extracted = _extract(conversation_id, deal) if analyzed else {}
+    if extracted and index % LABELLED_EVERY == LABELLED_EVERY - 1:
+        extracted = _labelled_typed_items(conversation_id, deal, extracted)
     if extracted and state is not ReviewState.CONFIRMED and rng.random() < 1 / 15:
         # An item the AI is still re-extracting: shown, but not confirmable yet.
         rng.choice(list(extracted.values()))["refreshing"] = True

@@ -6,9 +6,12 @@ import time
 import pytest
 
 from attention_review.attention.client import (
+    EXPLANATION_LIMIT,
+    MAX_JSON_DEPTH,
     AttentionAuthError,
     AttentionClient,
     AttentionContractError,
+    AttentionError,
     AttentionNotFound,
     AttentionOutcomeUnknown,
     AttentionRejected,
@@ -237,3 +240,202 @@ def test_the_key_never_appears_in_reprs_errors_or_logs(sandbox, caplog):
     assert caplog.text, "the failures were logged"
     for output in outputs:
         assert TEST_API_KEY not in output
+
+
+# --- Confirm answers that do not say what Attention holds -------------------------------
+
+
+@pytest.mark.parametrize("answer", ["no_content", "accepted_no_body", "created_no_body"])
+def test_a_confirm_answered_without_the_conversation_is_outcome_unknown(sandbox, api, answer):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.confirm_answer = answer
+    with pytest.raises(AttentionOutcomeUnknown) as error:
+        api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert error.value.status in {201, 202, 204}
+    assert "without the conversation" in error.value.detail
+    assert error.value.user_message == AttentionOutcomeUnknown.user_message
+    assert sandbox.state.confirm_calls[conversation.id] == 1, "never retried"
+    assert sandbox.state.applied_confirms[conversation.id] == 1
+    # What settles it: the conversation read back.
+    read_back = api.get_conversation(conversation.id)
+    confirmed = read_back.attributes.confirmed_extracted_intelligence
+    assert [item.value for item in confirmed.values()] == ["Edited value"]
+
+
+def test_the_documented_answer_with_empty_maps_is_returned_as_it_is(sandbox, api):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.confirm_answer = "empty_maps"
+    result = api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert result.id == conversation.id
+    assert result.attributes.extracted_intelligence == {}
+    assert result.attributes.confirmed_extracted_intelligence == {}
+
+
+@pytest.mark.parametrize("apply_first", [False, True])
+def test_a_409_is_outcome_unknown_and_never_retried(sandbox, api, apply_first):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.add_fault(
+        kind="status",
+        status=409,
+        detail="A confirmation of this conversation is in progress",
+        times=None,
+        path_contains="/crm/confirm",
+        apply_first=apply_first,
+    )
+    with pytest.raises(AttentionOutcomeUnknown) as error:
+        api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert error.value.status == 409
+    assert "in progress" in error.value.explanation
+    assert sandbox.state.request_count("/crm/confirm", "POST") == 1
+    assert sandbox.state.confirm_calls[conversation.id] == 1
+
+
+@pytest.mark.parametrize("kind", ["malformed_json", "deep_json", "contract"])
+def test_an_unreadable_confirm_answer_is_outcome_unknown(sandbox, api, kind):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.add_fault(kind=kind, path_contains="/crm/confirm", apply_first=True)
+    with pytest.raises(AttentionOutcomeUnknown) as error:
+        api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert sandbox.state.confirm_calls[conversation.id] == 1
+    if kind == "deep_json":
+        assert "deeper than" in error.value.detail
+
+
+def test_deep_json_on_a_read_is_a_contract_error_not_a_recursion_error(sandbox, api):
+    conversation = next(api.list_conversations())
+    sandbox.state.reset()
+    sandbox.state.add_fault(kind="deep_json", times=1, path_contains="/list")
+    with pytest.raises(AttentionContractError) as listed:
+        next(api.list_conversation_pages())
+    sandbox.state.add_fault(kind="deep_json", times=1, path_contains=conversation.id)
+    with pytest.raises(AttentionContractError) as fetched:
+        api.get_conversation(conversation.id)
+    for error in (listed, fetched):
+        assert "deeper than" in error.value.detail
+        assert error.value.user_message == AttentionContractError.user_message
+    assert sandbox.state.request_count("/list") == 1, "a bad body is not retried"
+
+
+def test_a_value_nested_deeper_than_the_limit_is_a_contract_error(sandbox, api):
+    conversation = next(c for c in api.list_conversations() if c.attributes.extracted_intelligence)
+    value: list = []
+    for _ in range(MAX_JSON_DEPTH + 10):
+        value = [value]
+    sandbox.state.reextract(conversation.id, change={"next_steps": value})
+    with pytest.raises(AttentionContractError, match="deeper than"):
+        api.get_conversation(conversation.id)
+
+
+# --- Refusals explained in one sentence --------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["detail", "message", "jsonapi", "text"])
+def test_a_refusal_quotes_the_apis_explanation_whatever_the_body_shape(sandbox, api, body):
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.add_fault(
+        kind="status",
+        status=400,
+        body=body,
+        detail="intelligence[0] is missing 'key'",
+        path_contains="/crm/confirm",
+    )
+    with pytest.raises(AttentionRejected) as error:
+        api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    assert error.value.user_message == (
+        "Attention rejected the request: intelligence[0] is missing 'key'."
+    )
+    assert error.value.detail == error.value.explanation == "intelligence[0] is missing 'key'"
+    assert sandbox.state.applied_confirms.get(conversation.id, 0) == 0
+
+
+def test_the_apis_own_400_is_quoted(sandbox, api):
+    conversation = first_awaiting(sandbox, api)
+    body = ConfirmRequest(intelligence=[ConfirmItem(id="nope", key="k", value="x", title="x")])
+    with pytest.raises(AttentionRejected) as error:
+        api.confirm_intelligence(conversation.id, body)
+    assert error.value.user_message == (
+        "Attention rejected the request: intelligence[0]: this conversation has no extracted "
+        "intelligence item with id 'nope'."
+    )
+
+
+def test_jsonapi_errors_are_joined_and_a_long_explanation_is_cut(sandbox, api):
+    sandbox.state.add_fault(
+        kind="status", status=422, body="jsonapi", detail="word " * 200, path_contains="/list"
+    )
+    with pytest.raises(AttentionRejected) as error:
+        next(api.list_conversation_pages())
+    message = error.value.user_message
+    assert message.startswith("Attention rejected the request: word word")
+    assert message.endswith("\u2026")
+    assert len(error.value.explanation) <= EXPLANATION_LIMIT
+    assert "\n" not in message
+    assert "{" not in message
+
+
+@pytest.mark.parametrize("body", ["html", "empty"])
+def test_a_refusal_without_an_explanation_says_so_without_markup(sandbox, api, body):
+    sandbox.state.add_fault(
+        kind="status", status=400, body=body, detail="<script>x</script>", path_contains="/list"
+    )
+    with pytest.raises(AttentionRejected) as error:
+        next(api.list_conversation_pages())
+    assert error.value.user_message == (
+        "Attention rejected the request (400 Bad Request) without saying why."
+    )
+    assert "<" not in error.value.detail
+
+
+def test_401_and_404_keep_their_messages_and_carry_the_explanation(sandbox, api):
+    sandbox.state.add_fault(kind="status", status=401, body="message", detail="Key revoked")
+    with pytest.raises(AttentionAuthError) as refused:
+        api.get_conversation("anything")
+    assert refused.value.user_message == AttentionAuthError.user_message
+    assert refused.value.detail == "Key revoked"
+    with pytest.raises(AttentionNotFound) as missing:
+        api.get_conversation("no-such-conversation")
+    assert missing.value.user_message == AttentionNotFound.user_message
+    assert missing.value.detail == "Conversation not found"
+
+
+@pytest.mark.parametrize("body", ["detail", "message", "jsonapi", "text"])
+@pytest.mark.parametrize("status", [400, 401, 409, 500])
+def test_a_body_that_echoes_the_key_never_puts_it_in_a_message(sandbox, api, caplog, body, status):
+    caplog.set_level(logging.DEBUG)
+    conversation = first_awaiting(sandbox, api)
+    sandbox.state.add_fault(
+        kind="status",
+        status=status,
+        body=body,
+        detail=(
+            f"Key {TEST_API_KEY} is not valid here (sent as 'Authorization: Bearer "
+            f"{TEST_API_KEY}'); also refused: Bearer someone.elses-token"
+        ),
+        path_contains="/crm/confirm",
+    )
+    with pytest.raises(AttentionError) as error:
+        api.confirm_intelligence(conversation.id, confirm_body(conversation))
+    texts = [
+        error.value.user_message,
+        error.value.detail,
+        error.value.explanation,
+        str(error.value),
+        repr(error.value),
+        caplog.text,
+    ]
+    assert caplog.text, "the failure was logged"
+    for text in texts:
+        assert TEST_API_KEY not in text
+        assert "elses-token" not in text
+    if status == 400:
+        assert "is not valid here" in error.value.user_message
+
+
+def test_a_key_in_a_field_name_stays_out_of_a_contract_error(sandbox, api, caplog):
+    conversation = next(c for c in api.list_conversations() if c.attributes.extracted_intelligence)
+    sandbox.state.reextract(conversation.id, add=[{"key": TEST_API_KEY, "id": "x" * 500}])
+    with pytest.raises(AttentionContractError) as error:
+        api.get_conversation(conversation.id)
+    assert "[redacted]" in error.value.detail
+    for text in (error.value.detail, str(error.value), caplog.text):
+        assert TEST_API_KEY not in text

@@ -82,7 +82,7 @@ def test_a_rep_completes_a_review_with_the_keyboard_alone(page, sandbox, rep, re
     tab_to(page, named("^Save$"))
     page.keyboard.press("Enter")
     expect(card).to_contain_text("Book the security review with their CISO for Tuesday")
-    expect(card.locator(".badge", has_text="Edited")).to_be_visible()
+    expect(card.locator(".badge", has_text="Your value")).to_be_visible()
     # The focus stays with the item just saved, not back at the top of the page.
     expect(card.get_by_role("link", name=re.compile("^Edit"))).to_be_focused()
 

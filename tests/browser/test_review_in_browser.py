@@ -36,7 +36,7 @@ def test_rep_edits_validates_excludes_and_confirms(page, log_in, sandbox, rep, r
     field.fill("Send the security questionnaire by Friday")
     card.get_by_role("button", name="Save").click()
     expect(card).to_contain_text("Send the security questionnaire by Friday")
-    expect(card).to_contain_text("AI value:")
+    expect(card).to_contain_text("AI proposes")
     expect(card.get_by_role("link", name=re.compile("^Edit"))).to_be_focused()
     expect(page.locator("#review-progress")).to_contain_text("Reviewed 1 of")
 

@@ -67,5 +67,5 @@ def assert_draft_kept(edited: IntelligenceItem, excluded: IntelligenceItem) -> N
     edited.refresh_from_db()
     excluded.refresh_from_db()
     assert edited.is_edited
-    assert edited.draft_value == REP_EDIT
+    assert edited.decision_value == REP_EDIT
     assert excluded.is_excluded

@@ -25,6 +25,8 @@ from typing import Any
 
 import requests
 
+from attention_review.reviews.values import ValueKind, value_kind
+
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(ROOT / "manage.py")]
 
@@ -115,7 +117,7 @@ class Target:
             "AND NOT EXISTS (SELECT 1 FROM reviews_confirmationattempt a "
             "WHERE a.conversation_id = c.id) "
             "AND NOT EXISTS (SELECT 1 FROM reviews_intelligenceitem i "
-            "WHERE i.conversation_id = c.id AND (i.is_edited OR i.is_excluded)) "
+            "WHERE i.conversation_id = c.id AND (i.choice <> '' OR i.is_excluded)) "
             "ORDER BY c.started_at DESC LIMIT 1",
             (self.user_id(owner),),
         )
@@ -123,7 +125,7 @@ class Target:
 
     def items(self, conversation_pk: int) -> list[dict[str, Any]]:
         rows = self.query(
-            "SELECT id, item_id, ai_value, is_edited, draft_value, is_excluded, reviewed_by_id, "
+            "SELECT id, item_id, ai_value, choice, decision_value, is_excluded, reviewed_by_id, "
             "options "
             "FROM reviews_intelligenceitem WHERE conversation_id = %s AND NOT refreshing "
             "ORDER BY position, id",
@@ -134,11 +136,12 @@ class Target:
                 "pk": row[0],
                 "item_id": row[1],
                 "ai_value": _json(row[2]),
-                "is_edited": bool(row[3]),
-                "draft_value": _json(row[4]),
+                "choice": row[3],
+                "decision_value": _json(row[4]),
                 "is_excluded": bool(row[5]),
                 "reviewed_by_id": row[6],
-                "free_text": isinstance(_json(row[2]), str) and _json(row[7]) is None,
+                # Edited as plain text: not a date, a number or a picklist.
+                "free_text": value_kind(_json(row[2]), _json(row[7])) == ValueKind.TEXT,
             }
             for row in rows
         ]

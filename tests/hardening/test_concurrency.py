@@ -90,11 +90,11 @@ def simultaneous_saves_leave_one_value(target: Target, rep: AppSession):
     responses = run_together(SAVES, act)
     assert all(getattr(r, "status_code", r) == 200 for r in responses), responses
     stored = target.item(item["pk"])
-    if stored["is_edited"]:
-        assert stored["draft_value"] in values
-        shown = stored["draft_value"]
+    if stored["choice"] == "own":
+        assert stored["decision_value"] in values
+        shown = stored["decision_value"]
     else:
-        assert stored["draft_value"] is None
+        assert stored["decision_value"] is None
         shown = item["ai_value"]
     assert stored["reviewed_by_id"] == target.user_id("rep")
     fragment = rep.get(item_path(pk, item["pk"]), headers={"HX-Request": "true"}).text
@@ -103,7 +103,7 @@ def simultaneous_saves_leave_one_value(target: Target, rep: AppSession):
         "requests": SAVES,
         "saves": SAVES - SAVES // 4,
         "resets": SAVES // 4,
-        "stored": "a saved value" if stored["is_edited"] else "the AI value (a reset won)",
+        "stored": "a saved value" if stored["choice"] == "own" else "the AI value (a reset won)",
     }
 
 
@@ -155,7 +155,7 @@ def a_sync_never_overwrites_drafts(target: Target, rep: AppSession, sandbox: San
     lost = []
     for item_pk, value in last_saved.items():
         stored = target.item(item_pk)
-        if not (stored["is_edited"] and stored["draft_value"] == value):
+        if not (stored["choice"] == "own" and stored["decision_value"] == value):
             lost.append((item_pk, value, stored))
     for item_pk in excluded:
         if not target.item(item_pk)["is_excluded"]:
@@ -193,11 +193,13 @@ def an_edit_during_a_confirm_is_never_lost(target: Target, rep: AppSession, sand
     sent = {entry["id"]: entry["value"] for entry in body["intelligence"]}
     stored = target.item(late["pk"])
     reached_attention = sent.get(late["item_id"]) == "Changed while confirming"
-    still_a_draft = stored["is_edited"] and stored["draft_value"] == "Changed while confirming"
+    still_a_draft = (
+        stored["choice"] == "own" and stored["decision_value"] == "Changed while confirming"
+    )
     refused = "being confirmed" in response.text and not reached_attention
     assert reached_attention or still_a_draft or refused, (response.text, sent, stored)
     if refused:
-        assert not stored["is_edited"]
+        assert stored["choice"] != "own"
     return {"reached Attention": reached_attention, "kept": still_a_draft, "refused": refused}
 
 
@@ -284,7 +286,7 @@ def test_postgres_a_draft_saved_while_the_sync_drops_its_item_is_kept(synced, re
     syncer.join(60)
     stale = IntelligenceItem.objects.filter(pk=stale.pk).first()
     assert stale is not None, "the item with the rep's draft was deleted"
-    assert stale.draft_value == "Typed as the sync ran"
+    assert stale.decision_value == "Typed as the sync ran"
     assert SyncRun.objects.order_by("-pk")[0].status == SyncRun.Status.SUCCEEDED
 
 
@@ -347,16 +349,16 @@ def test_demo_a_draft_saved_while_the_sync_drops_its_item_is_kept(demo):
     try:
         db.execute(
             "INSERT INTO reviews_intelligenceitem (conversation_id, item_id, key, title, "
-            "category, position, refreshing, is_confirmed, needs_review, raw, is_edited, "
-            "is_excluded, is_decided) VALUES (?, 'intel-gone', 'old', 'Old', 'CRM', 99, "
-            "0, 0, 1, '{}', 0, 0, 0)",
+            "category, position, refreshing, withdrawn, is_confirmed, needs_review, raw, "
+            "choice, is_excluded, version, is_decided) VALUES (?, 'intel-gone', 'old', 'Old', "
+            "'CRM', 99, 0, 0, 0, 1, '{}', '', 0, 0, 0)",
             (pk,),
         )
         stale = db.execute("SELECT id FROM reviews_intelligenceitem WHERE item_id = 'intel-gone'")
         stale_pk = stale.fetchone()[0]
         db.execute("BEGIN IMMEDIATE")
         db.execute(
-            "UPDATE reviews_intelligenceitem SET is_edited = 1, draft_value = ? WHERE id = ?",
+            "UPDATE reviews_intelligenceitem SET choice = 'own', decision_value = ? WHERE id = ?",
             (json.dumps("Typed as the sync ran"), stale_pk),
         )
         syncer = threading.Thread(target=demo.run_sync)
@@ -370,4 +372,4 @@ def test_demo_a_draft_saved_while_the_sync_drops_its_item_is_kept(demo):
     finally:
         db.close()
     assert demo.sync_runs()[-1] == "succeeded"
-    assert demo.item(stale_pk)["draft_value"] == "Typed as the sync ran"
+    assert demo.item(stale_pk)["decision_value"] == "Typed as the sync ran"

@@ -20,6 +20,7 @@ from attention_review.reviews.forms import (
     ItemValueForm,
 )
 from attention_review.reviews.models import IntelligenceItem
+from attention_review.reviews.values import option_value, same_value
 from tests.hardening.helpers import HTMX, client_for, text_item
 from tests.hardening.hostile import HOSTILE_TEXTS
 
@@ -47,10 +48,15 @@ json_values = st.recursive(
 AI_VALUES = {
     "text": "Follow up with the CFO",
     "number": 48000,
+    "big": 9007199254740993,
     "float": 12.5,
+    "numeric_string": "168000",
     "boolean": True,
+    "date": "2026-03-14",
     "list": ["Ana", "Bo"],
+    "int_list": [1, 2, 3],
     "json": {"budget": 1, "notes": ["a"]},
+    "objects": [{"name": "Ana Ruiz", "role": "CFO"}],
 }
 
 
@@ -61,15 +67,12 @@ def make_item(kind: str, options=None) -> IntelligenceItem:
 
 
 def kind_matches(kind: str, value) -> bool:
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind in {"number", "float"}:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if kind == "list":
-        return isinstance(value, list) and all(isinstance(v, str) for v in value)
-    if kind == "text":
-        return isinstance(value, str)
-    return True  # json: any JSON value the reviewer wrote
+    """The stored value has the JSON type and shape of the AI's value."""
+    ai_value = AI_VALUES[kind]
+    if isinstance(ai_value, list):
+        entry_types = {type(entry) for entry in ai_value}
+        return isinstance(value, list) and all(type(entry) in entry_types for entry in value)
+    return type(value) is type(ai_value)
 
 
 @pytest.mark.parametrize("kind", sorted(AI_VALUES))
@@ -79,19 +82,22 @@ def test_an_item_value_is_accepted_in_the_ai_type_or_refused_with_a_message(kind
     form = ItemValueForm({"value": text}, item=make_item(kind))
     if not form.is_valid():
         assert form.errors["value"], "a refusal always says why"
+        assert all(error.endswith(".") for error in form.errors["value"]), "in a sentence"
         return
     value = form.cleaned_data["value"]
-    assert kind_matches(kind, value)
+    assert kind_matches(kind, value), value
     assert "\x00" not in json.dumps(value)
     if isinstance(value, float):
         assert math.isfinite(value)
     # Saved, then opened in the editor again and saved unchanged: the same value.
     stored = make_item(kind)
-    stored.is_edited, stored.draft_value = True, value
+    stored.choice, stored.decision_value = IntelligenceItem.Choice.OWN, value
     shown = ItemValueForm(item=stored)["value"].value()
     again = ItemValueForm({"value": shown}, item=make_item(kind))
     assert again.is_valid(), (shown, again.errors)
     assert again.cleaned_data["value"] == value
+    assert type(again.cleaned_data["value"]) is type(value)
+    assert same_value(again.cleaned_data["value"], value)
 
 
 @given(text=typed_text, options=st.lists(st.text(min_size=1, max_size=20), min_size=1, max_size=5))
@@ -102,6 +108,28 @@ def test_a_picklist_accepts_exactly_its_options(text, options):
         assert form.cleaned_data["value"] in options
     else:
         assert form.errors["value"]
+
+
+options_lists = st.lists(
+    json_scalars.filter(lambda v: v != "")
+    | st.fixed_dictionaries({"label": st.text(max_size=10), "value": json_scalars}),
+    min_size=1,
+    max_size=5,
+)
+
+
+@given(options=options_lists, data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_a_chosen_option_sends_that_option_s_value(options, data):
+    """Whatever the options look like, the form offers one token per option and maps a
+    submitted token back to that option's value, never to the option object itself."""
+    position = data.draw(st.integers(min_value=0, max_value=len(options) - 1))
+    probe = IntelligenceItem(pk=1, key="k", ai_value=None, options=options)
+    tokens = [token for token, _ in ItemValueForm(item=probe).fields["value"].choices][1:]
+    assert len(tokens) == len(options)
+    form = ItemValueForm({"value": tokens[position]}, item=probe)
+    assert form.is_valid(), form.errors
+    assert same_value(form.cleaned_data["value"], option_value(options[position]))
 
 
 @given(raw=st.text(max_size=40) | st.integers().map(str))
@@ -125,22 +153,23 @@ def test_the_confirm_form_takes_only_a_positive_review_round(raw):
 def test_a_save_through_the_view_stores_the_whole_value_or_nothing(rep, conversation, text):
     client = client_for(rep)
     item = text_item(conversation)
-    before = IntelligenceItem.objects.values("is_edited", "draft_value").get(pk=item.pk)
+    before = IntelligenceItem.objects.values("choice", "decision_value").get(pk=item.pk)
     response = client.post(
         reverse("reviews:item", args=[conversation.pk, item.pk]), {"value": text}, headers=HTMX
     )
     assert response.status_code in {200, 400}
-    after = IntelligenceItem.objects.values("is_edited", "draft_value").get(pk=item.pk)
+    after = IntelligenceItem.objects.values("choice", "decision_value").get(pk=item.pk)
     form = ItemValueForm({"value": text}, item=item)
     if response.status_code == 200 and form.is_valid():
         expected = form.cleaned_data["value"]
-        if expected == item.ai_value:
-            assert after == {"is_edited": False, "draft_value": None}
+        if same_value(expected, item.ai_value):
+            # The AI's proposal typed again is accepting it, not an edit.
+            assert after == {"choice": "accept", "decision_value": item.ai_value}
         else:
-            assert after == {"is_edited": True, "draft_value": expected}
+            assert after == {"choice": "own", "decision_value": expected}
     else:
-        assert after == before, "a refused value leaves the stored draft as it was"
-    assert len(json.dumps(after["draft_value"])) <= MAX_VALUE_LENGTH * 6 + 2
+        assert after == before, "a refused value leaves the stored decision as it was"
+    assert len(json.dumps(after["decision_value"])) <= MAX_VALUE_LENGTH * 6 + 2
 
 
 @pytest.mark.django_db

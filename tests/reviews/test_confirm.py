@@ -7,7 +7,6 @@ from attention_review.reviews.models import (
     AttentionUser,
     ConfirmationAttempt,
     Conversation,
-    IntelligenceItem,
 )
 from attention_review.reviews.services.sync import conversation_sync
 from tests.fixtures import attention_example
@@ -107,7 +106,9 @@ def test_after_confirm_the_result_panel_shows_what_attention_returned(
             assert entry["title"] in page
     for record in returned["linkedCrmRecords"]:
         assert record["id"] in page
-    assert returned["crmExportStatus"] in page
+    # The export's state, in words a rep reads.
+    assert returned["crmExportStatus"] == "exported"
+    assert "Exported" in page
 
 
 def test_after_confirm_the_queue_drops_it_and_the_next_one_is_offered(
@@ -143,7 +144,7 @@ def test_a_rejected_confirm_shows_the_apis_message_and_keeps_the_draft(
     html = response.content.decode()
     assert "Attention rejected the request" in html
     edited.refresh_from_db()
-    assert edited.draft_value == "Rep's corrected next step"
+    assert edited.decision_value == "Rep's corrected next step"
     conversation.refresh_from_db()
     assert conversation.awaiting_review
     assert ConfirmationAttempt.objects.get().outcome == ConfirmationAttempt.Outcome.FAILED
@@ -275,12 +276,17 @@ def test_excluded_items_do_not_bring_the_conversation_back_on_the_next_sync(
     sandbox, api, login, rep, conversation
 ):
     client = login(rep)
-    edit_and_exclude(client, conversation)
+    edited, excluded = edit_and_exclude(client, conversation)
     confirm(client, conversation)
     conversation_sync(client=api, full=True)
     conversation.refresh_from_db()
     assert not conversation.awaiting_review
-    assert not IntelligenceItem.objects.filter(conversation=conversation, is_edited=True).exists()
+    # The decisions stay, for the next round to start from.
+    edited.refresh_from_db()
+    excluded.refresh_from_db()
+    assert edited.is_edited
+    assert edited.decision_value == "Rep's corrected next step"
+    assert excluded.is_excluded
 
 
 def test_the_documented_example_response_fills_the_result_panel(sandbox, api, login, rep, synced):
@@ -314,7 +320,7 @@ def test_the_documented_example_response_fills_the_result_panel(sandbox, api, lo
         "001ACC456",
         "003CON789",
         "Enterprise Deal - Acme Corp",
-        "exported",
+        "Exported",
     ]:
         assert expected in page, expected
     assert page.index("<h3>Account</h3>") < page.index("<h3>Contact</h3>")

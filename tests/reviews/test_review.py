@@ -106,11 +106,11 @@ def test_saving_an_edit_stores_the_draft_and_shows_the_ai_value_beside_it(login,
     html = response.content.decode()
     assert response.status_code == 200
     assert "Send the MSA by Friday" in html
-    assert "AI value:" in html
+    assert "AI proposes" in html
     assert text_item.ai_value in html
     text_item.refresh_from_db()
     assert text_item.is_edited
-    assert text_item.draft_value == "Send the MSA by Friday"
+    assert text_item.decision_value == "Send the MSA by Friday"
     assert 'id="review-progress" class="progress" hx-swap-oob="true"' in html
     assert "Reviewed 1 of" in html
 
@@ -154,7 +154,7 @@ def test_choosing_another_option_is_saved(login, rep, picklist_item):
     choice = next(o for o in picklist_item.options if o != picklist_item.ai_value)
     login(rep).post(item_url(picklist_item), {"value": choice}, headers=HTMX)
     picklist_item.refresh_from_db()
-    assert picklist_item.draft_value == choice
+    assert picklist_item.decision_value == choice
 
 
 def test_reset_returns_to_the_ai_value(login, rep, text_item):
@@ -164,7 +164,7 @@ def test_reset_returns_to_the_ai_value(login, rep, text_item):
     assert text_item.ai_value in response.content.decode()
     text_item.refresh_from_db()
     assert not text_item.is_edited
-    assert text_item.draft_value is None
+    assert text_item.decision_value is None
 
 
 def test_exclude_and_include_toggle_the_item(login, rep, text_item):

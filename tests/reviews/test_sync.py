@@ -70,13 +70,13 @@ def test_conversations_are_linked_to_their_rep_by_email(synced, rep, rep2, api):
 
 def test_a_reviewers_edit_survives_a_sync(synced, api):
     item = IntelligenceItem.objects.filter(conversation__awaiting_review=True).first()
-    item.is_edited = True
-    item.draft_value = "What the rep typed"
+    item.choice = IntelligenceItem.Choice.OWN
+    item.decision_value = "What the rep typed"
     item.save()
     conversation_sync(client=api, full=True)
     item.refresh_from_db()
     assert item.is_edited
-    assert item.draft_value == "What the rep typed"
+    assert item.decision_value == "What the rep typed"
 
 
 def test_incremental_sync_starts_from_the_last_success_minus_the_overlap(synced, api, settings):

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from attention_review.attention import schemas
 
-from ..models import ConfirmationAttempt, Conversation, IntelligenceItem
+from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem
 
 CATEGORY_ORDER = {"CRM": 0, "Indicators": 1, "BuiltInInsight": 2, "CustomInsight": 3}
 CATEGORY_LABELS = {
@@ -27,12 +27,17 @@ class ItemGroup:
 
 @dataclass(frozen=True)
 class ReviewProgress:
+    """Where a review stands. `reviewed` of `total` counts decisions on the proposals
+    that ask for one; proposals settled in an earlier round are not asked about again."""
+
     reviewed: int
     total: int
     included: int
     edited: int
     excluded: int
     refreshing: int
+    withdrawn: int
+    settled: int
 
 
 def review_items(conversation: Conversation) -> list[IntelligenceItem]:
@@ -48,15 +53,31 @@ def group_items(items: list[IntelligenceItem]) -> list[ItemGroup]:
     return [ItemGroup(name, CATEGORY_LABELS.get(name, name), groups[name]) for name in ordered]
 
 
+def grouped_for_review(items: list[IntelligenceItem]) -> dict[str, list[ItemGroup]]:
+    """`groups`: the items to look at (new proposals, and any that cannot be sent);
+    `settled_groups`: proposals settled in an earlier round and unchanged since, which a
+    returning review does not ask about again."""
+    settled = [item for item in items if item.is_confirmable and not item.needs_review]
+    if len(settled) == len(items):
+        # Nothing asks for a decision (say, an admin's look at a settled call): show all.
+        return {"groups": group_items(items), "settled_groups": []}
+    settled_pks = {item.pk for item in settled}
+    asking = [item for item in items if item.pk not in settled_pks]
+    return {"groups": group_items(asking), "settled_groups": group_items(settled)}
+
+
 def review_progress(items: list[IntelligenceItem]) -> ReviewProgress:
-    confirmable = [item for item in items if not item.refreshing]
+    confirmable = [item for item in items if item.is_confirmable]
+    asking = [item for item in confirmable if item.needs_review]
     return ReviewProgress(
-        reviewed=sum(1 for item in confirmable if item.reviewed_at is not None),
-        total=len(confirmable),
-        included=sum(1 for item in confirmable if not item.is_excluded),
-        edited=sum(1 for item in confirmable if item.is_edited and not item.is_excluded),
+        reviewed=sum(1 for item in asking if item.decision_is_current),
+        total=len(asking),
+        included=sum(1 for item in confirmable if item.will_be_sent),
+        edited=sum(1 for item in confirmable if item.will_be_sent and item.is_edited),
         excluded=sum(1 for item in confirmable if item.is_excluded),
-        refreshing=len(items) - len(confirmable),
+        refreshing=sum(1 for item in items if item.refreshing and not item.withdrawn),
+        withdrawn=sum(1 for item in items if item.withdrawn),
+        settled=len(confirmable) - len(asking),
     )
 
 
@@ -96,6 +117,11 @@ def conversation_details(conversation: Conversation) -> schemas.Conversation | N
         return schemas.Conversation.model_validate(conversation.raw)
     except ValidationError:
         return None
+
+
+def attempt_items(attempt: ConfirmationAttempt) -> list[ConfirmedItem]:
+    """What one confirmation did with each item, in the order they were sent."""
+    return list(attempt.items.order_by("id"))
 
 
 def latest_attempt(conversation: Conversation) -> ConfirmationAttempt | None:

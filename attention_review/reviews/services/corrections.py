@@ -22,7 +22,7 @@ def conversations_return_to_queue(*, conversation_ids: Iterable[int]) -> int:
             Conversation.objects.select_for_update().filter(pk__in=conversation_ids)
         )
         for conversation in conversations:
-            items = conversation.items.filter(refreshing=False)
+            items = conversation.items.filter(refreshing=False, withdrawn=False)
             items.update(needs_review=True, is_decided=False, decided_ai_value=None)
             count = items.count()
             Conversation.objects.filter(pk=conversation.pk).update(

@@ -5,6 +5,7 @@ the round is in flight (its success clears the drafts, so the change would be lo
 unsent), and the confirm writes one attempt per round under the same lock.
 """
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -24,7 +25,11 @@ from attention_review.attention.client import (
 )
 
 from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem
+from ..tasks import export_follow_later
+from ..values import same_value
 from .sync import conversations_write
+
+logger = logging.getLogger(__name__)
 
 
 class ReviewError(Exception):
@@ -37,7 +42,7 @@ CONFIRMING = "This review is being confirmed right now, so the change was not sa
 # The round lock -----------------------------------------------------------------------
 
 
-def _write_unless_confirming(conversation_pk: int, write: Callable[[], object]) -> None:
+def _write_unless_confirming[T](conversation_pk: int, write: Callable[[], T]) -> T:
     """Take the conversation's row lock, as the confirm does, and run `write` unless a
     confirm of the current round is in flight or unresolved; then raise ReviewError.
 
@@ -59,43 +64,121 @@ def _write_unless_confirming(conversation_pk: int, write: Callable[[], object]) 
             .get()
         )
         if not confirming:
-            write()
+            written = write()
     if confirming:
         raise ReviewError(CONFIRMING)
+    return written
 
 
-# Drafts -------------------------------------------------------------------------------
+# Decisions ----------------------------------------------------------------------------
 
 
-def _item_update(item: IntelligenceItem, user: User, **changes: Any) -> IntelligenceItem:
-    """Write a draft change in one UPDATE: atomic for the row, so simultaneous saves of
-    one item leave one whole value, never a mix. Raises ReviewError during a confirm."""
-    changes.update(reviewed_at=timezone.now(), reviewed_by=user)
-    _write_unless_confirming(
-        item.conversation_id,
-        lambda: IntelligenceItem.objects.filter(
-            pk=item.pk, conversation_id=item.conversation_id
-        ).update(**changes),
+class DecisionConflict(ReviewError):
+    """Someone else changed the item's decision since this reviewer opened it."""
+
+    def __init__(self, current: IntelligenceItem) -> None:
+        self.current = current
+        who = current.reviewed_by.get_full_name() if current.reviewed_by else ""
+        who = who or (current.reviewed_by.get_username() if current.reviewed_by else "someone")
+        super().__init__(
+            f"{who} changed “{current.title or current.key}” since you opened it. "
+            "Both values are shown: choose the one to keep."
+        )
+
+
+def _item_decide(
+    item: IntelligenceItem, user: User, *, version: int | None, **changes: Any
+) -> IntelligenceItem:
+    """Write a decision in one UPDATE: atomic for the row, so simultaneous saves of one
+    item leave one whole decision, never a mix.
+
+    The decision is made against the AI's proposal as it is now. With `version` (the
+    version the reviewer's page showed), a decision someone else made meanwhile is never
+    overwritten silently: DecisionConflict carries theirs. Raises ReviewError during a
+    confirm of the round.
+    """
+    changes.update(decision_proposal=item.ai_value, reviewed_at=timezone.now(), reviewed_by=user)
+    rows = IntelligenceItem.objects.filter(pk=item.pk, conversation_id=item.conversation_id)
+    if version is not None:
+        rows = rows.filter(version=version)
+    updated = _write_unless_confirming(
+        item.conversation_id, lambda: rows.update(version=F("version") + 1, **changes)
     )
+    if not updated:
+        current = (
+            IntelligenceItem.objects.select_related("reviewed_by", "conversation")
+            .filter(pk=item.pk)
+            .first()
+        )
+        if current is None:
+            raise ReviewError("This item no longer exists; reload the page.")
+        raise DecisionConflict(current)
     for name, value in changes.items():
         setattr(item, name, value)
+    item.version = (version if version is not None else item.version) + 1
     return item
 
 
-def item_save_draft(*, item: IntelligenceItem, value: Any, user: User) -> IntelligenceItem:
-    """Store the reviewer's value for an item at once; the AI's own value is no edit."""
-    edited = value != item.ai_value
-    return _item_update(item, user, is_edited=edited, draft_value=value if edited else None)
+def item_save_own(
+    *, item: IntelligenceItem, value: Any, user: User, version: int | None = None
+) -> IntelligenceItem:
+    """The reviewer's own value. The AI's proposal or the CRM's value typed again (even
+    with other whitespace or line endings) is that choice, not an edit."""
+    if same_value(value, item.ai_value):
+        return item_choose(
+            item=item, choice=IntelligenceItem.Choice.ACCEPT, user=user, version=version
+        )
+    if item.is_confirmed and same_value(value, item.confirmed_value):
+        return item_choose(
+            item=item, choice=IntelligenceItem.Choice.KEEP, user=user, version=version
+        )
+    return _item_decide(
+        item,
+        user,
+        version=version,
+        choice=IntelligenceItem.Choice.OWN,
+        decision_value=value,
+        is_excluded=False,
+    )
 
 
-def item_reset(*, item: IntelligenceItem, user: User) -> IntelligenceItem:
-    """Go back to the AI's value (and include the item again)."""
-    return _item_update(item, user, is_edited=False, draft_value=None, is_excluded=False)
+def item_choose(
+    *, item: IntelligenceItem, choice: str, user: User, version: int | None = None
+) -> IntelligenceItem:
+    """Accept the AI's current proposal, or keep the value the CRM holds."""
+    if choice == IntelligenceItem.Choice.ACCEPT:
+        value = item.ai_value
+    elif choice == IntelligenceItem.Choice.KEEP:
+        if not item.is_confirmed:
+            raise ReviewError("The CRM holds no value for this item yet; there is nothing to keep.")
+        value = item.confirmed_value
+    else:
+        raise ReviewError("Choose to keep the CRM value or to accept the AI's proposal.")
+    return _item_decide(
+        item, user, version=version, choice=choice, decision_value=value, is_excluded=False
+    )
 
 
-def item_set_excluded(*, item: IntelligenceItem, excluded: bool, user: User) -> IntelligenceItem:
-    """Leave an item out of the confirm, or put it back; its draft value is kept."""
-    return _item_update(item, user, is_excluded=excluded)
+def item_reset(
+    *, item: IntelligenceItem, user: User, version: int | None = None
+) -> IntelligenceItem:
+    """Undo the decision: the item goes back to its default (the CRM value where there
+    is one, else the AI's current proposal) and is included again."""
+    return _item_decide(
+        item,
+        user,
+        version=version,
+        choice=IntelligenceItem.Choice.NONE,
+        decision_value=None,
+        is_excluded=False,
+    )
+
+
+def item_set_excluded(
+    *, item: IntelligenceItem, excluded: bool, user: User, version: int | None = None
+) -> IntelligenceItem:
+    """Leave an item out of the confirm, or put it back; its chosen value is kept."""
+    return _item_decide(item, user, version=version, is_excluded=excluded)
 
 
 def review_open(*, conversation: Conversation) -> None:
@@ -135,20 +218,27 @@ def _pending_is_stale(attempt: ConfirmationAttempt) -> bool:
 def _confirm_request(
     conversation: Conversation,
 ) -> tuple[schemas.ConfirmRequest, list[IntelligenceItem]]:
-    items = list(conversation.items.filter(refreshing=False).order_by("position", "pk"))
-    included = [item for item in items if not item.is_excluded]
+    """The request body and the items it decides: every item the AI reports and has
+    finished with. An item the AI withdrew is never sent."""
+    items = [item for item in conversation.items.order_by("position", "pk") if item.is_confirmable]
+    included = [item for item in items if item.will_be_sent]
     if not included:
         raise ReviewError("Every item is excluded: include at least one item to confirm.")
     request = schemas.ConfirmRequest(
         intelligence=[
             schemas.ConfirmItem(
-                id=item.item_id, key=item.key, value=item.current_value, title=item.title
+                id=item.item_id, key=item.key, value=item.outgoing_value, title=item.title
             )
             for item in included
         ],
         opportunity_id=conversation.opportunity_id or None,
     )
     return request, items
+
+
+def _differs_from_proposal(item: IntelligenceItem) -> bool:
+    """Sent, with another value than the AI proposed: an edit, for the audit."""
+    return item.will_be_sent and not same_value(item.outgoing_value, item.ai_value)
 
 
 def review_confirm(
@@ -203,8 +293,8 @@ def review_confirm(
                 review_opened_at=conversation.review_opened_at,
                 request_body=request.to_json(),
                 items_sent=len(request.intelligence),
-                items_edited=sum(1 for i in items if i.is_edited and not i.is_excluded),
-                items_excluded=sum(1 for i in items if i.is_excluded),
+                items_edited=sum(1 for item in items if _differs_from_proposal(item)),
+                items_excluded=sum(1 for item in items if item.is_excluded),
             )
             ConfirmedItem.objects.bulk_create(
                 ConfirmedItem(
@@ -213,8 +303,11 @@ def review_confirm(
                     key=item.key,
                     title=item.title,
                     ai_value=item.ai_value,
-                    sent_value=None if item.is_excluded else item.current_value,
-                    is_edited=item.is_edited,
+                    sent_value=item.outgoing_value if item.will_be_sent else None,
+                    crm_value_before=item.confirmed_value,
+                    had_crm_value=item.is_confirmed,
+                    choice=item.effective_choice,
+                    is_edited=_differs_from_proposal(item),
                     is_excluded=item.is_excluded,
                 )
                 for item in items
@@ -243,10 +336,32 @@ def review_confirm(
         _attempt_finish(attempt, ConfirmationAttempt.Outcome.UNKNOWN, error=error, started=started)
         return confirmation_reconcile(attempt=attempt, client=client)
     except AttentionError as error:
-        # The API refused or was never reached: it did not act, the draft stays as it is.
+        # The API refused or was never reached: it did not act, the decisions stay.
         _attempt_finish(attempt, ConfirmationAttempt.Outcome.FAILED, error=error, started=started)
         return attempt
+    except Exception:
+        # Not Attention's answer but our own failure after the body may have been sent:
+        # the outcome is unknown. Recorded so the review is not held by a pending attempt
+        # until it goes stale; the next confirm reads back before anything is posted.
+        logger.exception("Confirm of conversation %s failed inside the app", conversation.pk)
+        _attempt_mark_unknown(attempt, started=started)
+        return attempt
     return _confirmation_succeed(attempt=attempt, resource=resource, started=started)
+
+
+def _attempt_mark_unknown(attempt: ConfirmationAttempt, *, started: float | None) -> None:
+    attempt.outcome = ConfirmationAttempt.Outcome.UNKNOWN
+    attempt.error = (
+        "Something went wrong on our side while Attention was answering, so it is not known "
+        "yet whether the confirmation landed. Your decisions are saved; check again in a "
+        "moment (the app reads back from Attention before sending anything twice)."
+    )
+    attempt.finished_at = timezone.now()
+    fields = ["outcome", "error", "finished_at"]
+    if started is not None:
+        attempt.api_milliseconds = round((time.monotonic() - started) * 1000)
+        fields.append("api_milliseconds")
+    attempt.save(update_fields=fields)
 
 
 def _attempt_finish(
@@ -278,8 +393,10 @@ def _read_back(
         for item in resource.attributes.confirmed_extracted_intelligence.values()
     }
     sent = attempt.request_body.get("intelligence", [])
+    # Compared by meaning: Attention may store 50000 as "50000", or trim a text.
     applied = bool(sent) and all(
-        item["id"] in confirmed and confirmed[item["id"]] == item["value"] for item in sent
+        item["id"] in confirmed and same_value(confirmed[item["id"]], item.get("value"))
+        for item in sent
     )
     return resource if applied else None
 
@@ -322,26 +439,68 @@ def confirmation_reconcile(
 def _confirmation_succeed(
     *, attempt: ConfirmationAttempt, resource: schemas.Conversation, started: float | None
 ) -> ConfirmationAttempt:
-    """Record a confirmed round and refresh the conversation from what Attention returned."""
+    """Record a confirmed round and refresh the conversation from what Attention returned.
+
+    Each decision of the round is settled: it carries into the next round, and the item
+    asks again only when the AI proposes something new. The answer is never taken as the
+    full list of items: maps it leaves out or sends empty change nothing, and what was
+    sent stands as the CRM's value until Attention reports otherwise.
+    """
+    reported = {
+        item.id: item.value
+        for item in resource.attributes.confirmed_extracted_intelligence.values()
+    }
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=attempt.conversation_id)
-        # Every confirmable item was decided in this round: sent (as is or edited) or
-        # left out. Remember the AI value each decision was about.
-        conversation.items.filter(refreshing=False).update(
-            is_decided=True, decided_ai_value=F("ai_value")
-        )
-        conversation.items.update(
-            is_edited=False, draft_value=None, is_excluded=False, reviewed_at=None
-        )
+        decided = {entry.item_id: entry for entry in attempt.items.all()}
+        stored_differently = []
+        for item in conversation.items.filter(item_id__in=decided):
+            entry = decided[item.item_id]
+            changes: dict[str, Any] = {
+                "is_decided": True,
+                "decided_ai_value": entry.ai_value,
+                "decision_proposal": entry.ai_value,
+            }
+            if not item.choice:
+                # The default the reviewer confirmed becomes their decision.
+                changes.update(choice=entry.choice, decision_value=entry.sent_value)
+            if not entry.is_excluded:
+                changes.update(is_confirmed=True, confirmed_value=entry.sent_value)
+                if item.item_id in reported and not same_value(
+                    reported[item.item_id], entry.sent_value
+                ):
+                    stored_differently.append(
+                        {
+                            "item_id": item.item_id,
+                            "title": item.title or item.key,
+                            "sent": entry.sent_value,
+                            "stored": reported[item.item_id],
+                        }
+                    )
+            IntelligenceItem.objects.filter(pk=item.pk).update(**changes)
         attempt.outcome = ConfirmationAttempt.Outcome.SUCCEEDED
         attempt.response_body = resource.model_dump(mode="json", by_alias=True)
+        attempt.stored_differently = stored_differently
         attempt.error = ""
         attempt.finished_at = timezone.now()
-        fields = ["outcome", "response_body", "error", "finished_at", "resolved_by_readback"]
+        fields = [
+            "outcome",
+            "response_body",
+            "stored_differently",
+            "error",
+            "finished_at",
+            "resolved_by_readback",
+        ]
         if started is not None:
             attempt.api_milliseconds = round((time.monotonic() - started) * 1000)
             fields.append("api_milliseconds")
         attempt.save(update_fields=fields)
+        if stored_differently:
+            logger.warning(
+                "Attention stored %d item(s) of conversation %s differently than sent",
+                len(stored_differently),
+                conversation.pk,
+            )
         # The round is closed: what Attention now holds decides whether it awaits review.
         Conversation.objects.filter(pk=conversation.pk).update(force_review=False)
         conversations_write(resources=[resource])
@@ -351,5 +510,15 @@ def _confirmation_succeed(
             draft_opportunity_id="",
             last_confirmed_at=attempt.finished_at,
             last_confirmed_by_id=attempt.user_id,
+            export_failed=False,
+            crm_export_error="",
         )
+        # Confirmed is not yet in the CRM: follow Attention's export until it is final.
+        transaction.on_commit(lambda: _follow_export(conversation.pk))
     return attempt
+
+
+def _follow_export(conversation_pk: int) -> None:
+    conversation = Conversation.objects.filter(pk=conversation_pk).first()
+    if conversation is not None:
+        export_follow_later(conversation)

@@ -4,6 +4,7 @@ The row mappings (`conversation_row`, `item_row`) are the one translation from a
 resource to table rows; the benchmark's database builder uses them too.
 """
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from attention_review.attention.client import AttentionClient, AttentionError
 
 from ..bulk import bulk_upsert
 from ..models import AttentionUser, Conversation, IntelligenceItem, SyncRun, Team
+from ..values import same_value
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ _ITEM_SYNC_FIELDS = [
     "ai_value",
     "options",
     "refreshing",
+    "withdrawn",
     "confirmed_value",
     "is_confirmed",
     "needs_review",
@@ -68,23 +71,34 @@ class _ItemState:
     """What the sync needs to know of an item already stored."""
 
     pk: int
-    has_draft: bool
+    ai_value: Any
+    refreshing: bool
+    withdrawn: bool
+    confirmed_value: Any
+    is_confirmed: bool
     is_decided: bool
     decided_ai_value: Any
+    needs_review: bool
 
 
 def item_needs_review(
-    extracted: schemas.IntelligenceItem,
-    confirmed: schemas.IntelligenceItem | None,
-    stored: _ItemState | None,
+    *,
+    ai_value: Any,
+    refreshing: bool,
+    withdrawn: bool,
+    is_confirmed: bool,
+    confirmed_value: Any,
+    is_decided: bool,
+    decided_ai_value: Any,
 ) -> bool:
-    """An extracted item awaits review unless confirmed with the same value, or decided
-    in a confirmed review (sent edited, or left out) while the AI's value was as now."""
-    if extracted.refreshing:
+    """An AI proposal awaits a person unless it is what the CRM already holds, or what a
+    confirmed decision (sent as is, edited, kept or left out) was about. A value a person
+    changed or excluded never asks again by itself; a new proposal does."""
+    if refreshing or withdrawn:
         return False
-    if confirmed is not None and confirmed.value == extracted.value:
+    if is_confirmed and same_value(confirmed_value, ai_value):
         return False
-    return not (stored and stored.is_decided and stored.decided_ai_value == extracted.value)
+    return not (is_decided and same_value(decided_ai_value, ai_value))
 
 
 def conversation_row(
@@ -135,10 +149,11 @@ def item_row(
     *,
     conversation_pk: int,
     position: int,
-    confirmed: schemas.IntelligenceItem | None,
+    is_confirmed: bool,
+    confirmed_value: Any,
     needs_review: bool,
 ) -> dict[str, Any]:
-    """An extracted item's table row as the sync stores it (drafts are not the sync's)."""
+    """An extracted item's table row as the sync stores it (decisions are not the sync's)."""
     return dict(
         conversation_id=conversation_pk,
         item_id=item.id[:200],
@@ -149,8 +164,9 @@ def item_row(
         ai_value=item.value,
         options=item.options,
         refreshing=item.refreshing,
-        confirmed_value=confirmed.value if confirmed else None,
-        is_confirmed=confirmed is not None,
+        withdrawn=False,
+        confirmed_value=confirmed_value,
+        is_confirmed=is_confirmed,
         needs_review=needs_review,
         raw=item.raw,
     )
@@ -176,7 +192,12 @@ class _PageWriter:
         return self.teams[team_uuid]
 
     def write(self, resources: list[schemas.Conversation]) -> tuple[int, int]:
-        """Store one page; returns (created, updated)."""
+        """Store one page; returns (created, updated).
+
+        A map the resource leaves out or sends empty is "not reported", never "none": it
+        changes no item. Items are never deleted: one the AI stops reporting is marked
+        withdrawn, and every decision stays where it is.
+        """
         # The same conversation twice on one page would make the bulk upsert fail.
         unique = list({resource.id: resource for resource in resources}.values())
         if not unique:
@@ -189,31 +210,23 @@ class _PageWriter:
                 )
             )
             stored_items = self._stored_items(ids)
+            plans = {
+                resource.id: _ItemPlan.make(resource, stored_items.get(resource.id, {}))
+                for resource in unique
+            }
             now = timezone.now()
-            rows = []
-            for resource in unique:
-                items_to_review = sum(
-                    item_needs_review(
-                        item,
-                        confirmed_counterpart(resource.attributes, item),
-                        stored_items.get((resource.id, item.id)),
-                    )
-                    for item in resource.attributes.extracted_intelligence.values()
+            rows = [
+                conversation_row(
+                    resource,
+                    items_to_review=plans[resource.id].items_to_review(
+                        forced=bool(forced.get(resource.id))
+                    ),
+                    owner_id=self.owners.get(resource.attributes.user_uuid),
+                    team_id=self._team_id(resource.attributes.team_uuid[:64]),
+                    now=now,
                 )
-                if forced.get(resource.id):
-                    items_to_review = sum(
-                        not item.refreshing
-                        for item in resource.attributes.extracted_intelligence.values()
-                    )
-                rows.append(
-                    conversation_row(
-                        resource,
-                        items_to_review=items_to_review,
-                        owner_id=self.owners.get(resource.attributes.user_uuid),
-                        team_id=self._team_id(resource.attributes.team_uuid[:64]),
-                        now=now,
-                    )
-                )
+                for resource in unique
+            ]
             bulk_upsert(
                 Conversation,
                 rows,
@@ -223,76 +236,162 @@ class _PageWriter:
             pks = dict(
                 Conversation.objects.filter(attention_id__in=ids).values_list("attention_id", "pk")
             )
-            self._write_items(unique, pks, stored_items)
+            self._write_items(plans, pks)
         created = len(ids) - len(forced)
         return created, len(forced)
 
-    def _stored_items(self, ids: list[str]) -> dict[tuple[str, str], _ItemState]:
+    def _stored_items(self, ids: list[str]) -> dict[str, dict[str, _ItemState]]:
         rows = IntelligenceItem.objects.filter(conversation__attention_id__in=ids).values_list(
             "conversation__attention_id",
             "item_id",
             "pk",
-            "is_edited",
-            "is_excluded",
+            "ai_value",
+            "refreshing",
+            "withdrawn",
+            "confirmed_value",
+            "is_confirmed",
             "is_decided",
             "decided_ai_value",
+            "needs_review",
         )
-        return {
-            (row[0], row[1]): _ItemState(
-                pk=row[2], has_draft=row[3] or row[4], is_decided=row[5], decided_ai_value=row[6]
-            )
-            for row in rows
-        }
+        stored: dict[str, dict[str, _ItemState]] = {}
+        for row in rows:
+            stored.setdefault(row[0], {})[row[1]] = _ItemState(*row[2:])
+        return stored
 
-    def _write_items(
-        self,
-        resources: list[schemas.Conversation],
-        pks: dict[str, int],
-        stored_items: dict[tuple[str, str], _ItemState],
-    ) -> None:
+    def _write_items(self, plans: dict[str, "_ItemPlan"], pks: dict[str, int]) -> None:
         rows: list[dict[str, Any]] = []
-        keep: set[int] = set()
-        for resource in resources:
-            conversation_pk = pks[resource.id]
-            seen_in_payload: set[str] = set()
-            for position, item in enumerate(resource.attributes.extracted_intelligence.values()):
-                if item.id in seen_in_payload:
-                    continue
-                seen_in_payload.add(item.id)
-                stored = stored_items.get((resource.id, item.id))
-                if stored is not None:
-                    keep.add(stored.pk)
-                    if stored.has_draft:
-                        # Never overwrite what a reviewer has typed or decided.
-                        continue
-                confirmed = confirmed_counterpart(resource.attributes, item)
-                rows.append(
-                    item_row(
-                        item,
-                        conversation_pk=conversation_pk,
-                        position=position,
-                        confirmed=confirmed,
-                        needs_review=item_needs_review(item, confirmed, stored),
-                    )
-                )
+        # Grouped by the change, so a confirm's ten items take one UPDATE, not ten.
+        updates: dict[str, tuple[tuple[bool, bool, Any, bool], list[int]]] = {}
+        for conversation_id, plan in plans.items():
+            rows.extend(plan.rows(pks[conversation_id]))
+            for pk, change in plan.changes_to_stored().items():
+                group = json.dumps(change, sort_keys=True, default=str)
+                updates.setdefault(group, (change, []))[1].append(pk)
         bulk_upsert(
             IntelligenceItem,
             rows,
             unique_fields=["conversation", "item_id"],
             update_fields=_ITEM_SYNC_FIELDS,
         )
-        # Items the AI no longer reports go, unless a reviewer has a draft on them.
-        gone = [
-            state.pk
-            for state in stored_items.values()
-            if state.pk not in keep and not state.has_draft
-        ]
-        if gone:
-            # Checked again as the rows are deleted: a draft saved since they were read
-            # keeps its item (PostgreSQL re-reads a row it had to wait for).
-            IntelligenceItem.objects.filter(
-                pk__in=gone, is_edited=False, is_excluded=False
-            ).delete()
+        # Items the payload did not carry but whose state changed: withdrawn by the AI,
+        # or confirmed in Attention while their proposal went unreported. Rare: one
+        # UPDATE per distinct change.
+        for change, item_pks in updates.values():
+            withdrawn, is_confirmed, confirmed_value, needs_review = change
+            IntelligenceItem.objects.filter(pk__in=item_pks).update(
+                withdrawn=withdrawn,
+                is_confirmed=is_confirmed,
+                confirmed_value=confirmed_value,
+                needs_review=needs_review,
+            )
+
+
+@dataclass
+class _ItemPlan:
+    """What one resource does to its conversation's items."""
+
+    resource: schemas.Conversation
+    stored: dict[str, _ItemState]
+    # item id -> (position, extracted item) for the items the payload reports
+    reported: dict[str, tuple[int, schemas.IntelligenceItem]]
+    confirmed: dict[str, schemas.IntelligenceItem]
+
+    @classmethod
+    def make(cls, resource: schemas.Conversation, stored: dict[str, _ItemState]) -> "_ItemPlan":
+        attributes = resource.attributes
+        reported: dict[str, tuple[int, schemas.IntelligenceItem]] = {}
+        for position, item in enumerate(attributes.extracted_intelligence.values()):
+            reported.setdefault(item.id, (position, item))
+        confirmed = {item.id: item for item in attributes.confirmed_extracted_intelligence.values()}
+        return cls(resource=resource, stored=stored, reported=reported, confirmed=confirmed)
+
+    def _crm(self, item_id: str) -> tuple[bool, Any]:
+        """(is_confirmed, value): as reported, else as stored (absence is not news)."""
+        entry = self.confirmed.get(item_id)
+        if entry is not None:
+            return True, entry.value
+        stored = self.stored.get(item_id)
+        if stored is not None:
+            return stored.is_confirmed, stored.confirmed_value
+        return False, None
+
+    def _needs_review(self, item_id: str, ai_value: Any, refreshing: bool, withdrawn: bool) -> bool:
+        is_confirmed, confirmed_value = self._crm(item_id)
+        stored = self.stored.get(item_id)
+        return item_needs_review(
+            ai_value=ai_value,
+            refreshing=refreshing,
+            withdrawn=withdrawn,
+            is_confirmed=is_confirmed,
+            confirmed_value=confirmed_value,
+            is_decided=stored is not None and stored.is_decided,
+            decided_ai_value=stored.decided_ai_value if stored is not None else None,
+        )
+
+    def _withdrawn(self, item_id: str) -> bool:
+        """Withdrawn when the AI reports a list of items without it; an unreported list
+        leaves the item as it was."""
+        if not self.reported:
+            return self.stored[item_id].withdrawn
+        return item_id not in self.reported
+
+    def rows(self, conversation_pk: int) -> list[dict[str, Any]]:
+        rows = []
+        for item_id, (position, item) in self.reported.items():
+            is_confirmed, confirmed_value = self._crm(item_id)
+            rows.append(
+                item_row(
+                    item,
+                    conversation_pk=conversation_pk,
+                    position=position,
+                    is_confirmed=is_confirmed,
+                    confirmed_value=confirmed_value,
+                    needs_review=self._needs_review(item_id, item.value, item.refreshing, False),
+                )
+            )
+        return rows
+
+    def changes_to_stored(self) -> dict[int, tuple[bool, bool, Any, bool]]:
+        """pk -> (withdrawn, is_confirmed, confirmed_value, needs_review) for stored items
+        the payload does not carry whose state changes."""
+        changes = {}
+        for item_id, stored in self.stored.items():
+            if item_id in self.reported:
+                continue
+            withdrawn = self._withdrawn(item_id)
+            is_confirmed, confirmed_value = self._crm(item_id)
+            needs_review = self._needs_review(
+                item_id, stored.ai_value, stored.refreshing, withdrawn
+            )
+            state = (withdrawn, is_confirmed, confirmed_value, needs_review)
+            if state != (
+                stored.withdrawn,
+                stored.is_confirmed,
+                stored.confirmed_value,
+                stored.needs_review,
+            ):
+                changes[stored.pk] = state
+        return changes
+
+    def items_to_review(self, *, forced: bool) -> int:
+        """How many proposals await a person (every confirmable one when an admin
+        returned the conversation to the queue)."""
+        total = 0
+        for item_id, (_, item) in self.reported.items():
+            if forced:
+                total += not item.refreshing
+            else:
+                total += self._needs_review(item_id, item.value, item.refreshing, False)
+        for item_id, stored in self.stored.items():
+            if item_id in self.reported:
+                continue
+            withdrawn = self._withdrawn(item_id)
+            if forced:
+                total += not (stored.refreshing or withdrawn)
+            else:
+                total += self._needs_review(item_id, stored.ai_value, stored.refreshing, withdrawn)
+        return total
 
 
 def confirmed_counterpart(

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from attention_review.reviews.formatting import NOTHING, human_duration
+from attention_review.reviews.values import display_value
 
 register = template.Library()
 
@@ -18,11 +19,10 @@ def duration(seconds: Any) -> str:
 
 
 @register.filter
-def item_value(value: Any) -> str:
-    """An intelligence value as text, whatever JSON type it came in."""
-    from attention_review.reviews.forms import value_as_text
-
-    text = value_as_text(value)
+def item_value(value: Any, options: Any = None) -> str:
+    """An intelligence value as the page reads it, whatever JSON type it came in; given
+    the item's options (`value|item_value:item.options`), a choice reads as its label."""
+    text = display_value(value, options)
     return text if text else "—"
 
 
@@ -51,10 +51,9 @@ def records_by_type(attributes: Any) -> list[tuple[str, list[tuple[str, str]]]]:
 def value_diff(item: Any) -> list[tuple[str, str]]:
     """A word-level diff of an item's AI value and the value sent: [(op, text), ...]
     with op one of 'same', 'removed', 'added'."""
-    from attention_review.reviews.forms import value_as_text
-
-    before = value_as_text(item.ai_value).split(" ")
-    after = value_as_text(item.sent_value).split(" ")
+    options = getattr(item, "options", None)
+    before = display_value(item.ai_value, options).split(" ")
+    after = display_value(item.sent_value, options).split(" ")
     segments: list[tuple[str, str]] = []
     matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
     for op, a_start, a_end, b_start, b_end in matcher.get_opcodes():
@@ -99,6 +98,7 @@ _ITEM_ROUTES = {
     "": "reviews:item",
     "edit": "reviews:item-edit",
     "reset": "reviews:item-reset",
+    "choose": "reviews:item-choose",
     "exclude": "reviews:item-exclude",
 }
 

@@ -4,11 +4,13 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from attention_review.reviews.services.background import sync_enqueue
+from attention_review.reviews.tasks import follow_exports_task
 
 
 class Command(BaseCommand):
     help = (
-        "Queue a background sync every --interval seconds (skipped while one is under way). "
+        "Queue a background sync every --interval seconds (skipped while one is under way), "
+        "and a check of the exports to the CRM that are not final yet. "
         "Run one of these beside the db_worker processes; cron running it with --once works too."
     )
 
@@ -21,6 +23,8 @@ class Command(BaseCommand):
             run, queued = sync_enqueue()
             state = "queued" if queued else "already under way"
             self.stdout.write(f"Sync {run.pk} {state}.")
+            # The sweep behind the per-confirm export checks (a worker restart loses none).
+            follow_exports_task.enqueue()
             if once:
                 return
             time.sleep(max(interval, 30))
