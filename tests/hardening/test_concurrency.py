@@ -248,9 +248,9 @@ def test_postgres_an_edit_during_a_confirm_is_never_lost(pg_target, pg_rep, sand
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_postgres_a_draft_saved_while_the_sync_drops_its_item_is_kept(synced, rep, api):
-    """The AI stops reporting an item; the sync removes such items unless a rep has a
-    draft on them. A rep saves a draft on it just as the sync runs: the sync waits for
-    the rep's transaction and keeps the item."""
+    """The AI stops reporting an item; the sync marks it withdrawn. A rep saves a
+    decision on it just as the sync runs: the sync waits for the rep's transaction, and
+    the decision is kept whole."""
     conversation = Conversation.objects.filter(owner=rep, awaiting_review=True).first()
     stale = IntelligenceItem.objects.create(
         conversation=conversation, item_id="intel-no-longer-reported", key="old", title="Old"
@@ -260,7 +260,7 @@ def test_postgres_a_draft_saved_while_the_sync_drops_its_item_is_kept(synced, re
     def rep_saves():
         try:
             with transaction.atomic():
-                review_services.item_save_draft(item=stale, value="Typed as the sync ran", user=rep)
+                review_services.item_save_own(item=stale, value="Typed as the sync ran", user=rep)
                 saved.set()
                 release.wait(20)
         finally:
@@ -285,7 +285,8 @@ def test_postgres_a_draft_saved_while_the_sync_drops_its_item_is_kept(synced, re
     saver.join(20)
     syncer.join(60)
     stale = IntelligenceItem.objects.filter(pk=stale.pk).first()
-    assert stale is not None, "the item with the rep's draft was deleted"
+    assert stale is not None, "the item with the rep's decision was deleted"
+    assert stale.withdrawn
     assert stale.decision_value == "Typed as the sync ran"
     assert SyncRun.objects.order_by("-pk")[0].status == SyncRun.Status.SUCCEEDED
 
