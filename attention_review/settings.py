@@ -13,6 +13,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from attention_review.operations.client_ip import axes_ip_settings
+from attention_review.operations.logs import LOG_FORMATS, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -87,6 +90,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later middleware, the view and every log line see the request id,
+    # and the metrics time the whole stack.
+    "attention_review.operations.request_id.RequestIdMiddleware",
+    "attention_review.operations.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -183,6 +190,19 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The client address the lockout is keyed on. 0 (the default): the connection's address
+# (REMOTE_ADDR), for an app reached directly. N: the app sits behind N proxies that each
+# append to X-Forwarded-For, and the client is the entry the outermost one appended;
+# whatever the client itself sent is ignored. See docs/reliability.md, Login throttling.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+# django-axes hands these to django-ipware (attention_review/operations/client_ip.py).
+_client_ip = axes_ip_settings(TRUSTED_PROXY_COUNT)
+AXES_IPWARE_META_PRECEDENCE_ORDER = _client_ip["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _client_ip["AXES_IPWARE_PROXY_COUNT"]
+AXES_IPWARE_PROXY_ORDER = _client_ip["AXES_IPWARE_PROXY_ORDER"]
+IPWARE_STRICT = _client_ip["IPWARE_STRICT"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reviews:queue"
@@ -245,6 +265,10 @@ ATTENTION_PAGE_SIZE = env_int("ATTENTION_PAGE_SIZE", 50)
 # How far before the last successful sync the next one starts, so that conversations
 # analysed late (their createdAt is older than their arrival in the API) are not missed.
 ATTENTION_SYNC_OVERLAP_MINUTES = env_int("ATTENTION_SYNC_OVERLAP_MINUTES", 24 * 60)
+# Pages (and single conversations) fetched at once by a sync; stored in order all the same.
+ATTENTION_SYNC_CONCURRENCY = env_int("ATTENTION_SYNC_CONCURRENCY", 4)
+# The reconcile re-reads every conversation once per this many hours (nightly by default).
+ATTENTION_RECONCILE_EVERY_HOURS = env_int("ATTENTION_RECONCILE_EVERY_HOURS", 24)
 # After a confirm, the first look at Attention's export to the CRM; later looks wait
 # twice as long as already waited, up to an hour, for two days.
 ATTENTION_EXPORT_FIRST_CHECK_SECONDS = env_float("ATTENTION_EXPORT_FIRST_CHECK_SECONDS", 5.0)
@@ -263,14 +287,25 @@ TASKS = {
     }
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        # urllib3 logs request lines at DEBUG; keep it quiet so nothing near a header leaks.
-        "urllib3": {"level": "WARNING"},
-    },
-}
+# Operations (docs/operations.md). Logs go to stdout as text lines, or JSON lines with
+# LOG_FORMAT=json; either way each line carries the request id (X-Request-ID).
+LOG_FORMAT = env_str("LOG_FORMAT").strip().lower() or "text"
+if LOG_FORMAT not in LOG_FORMATS:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}")
+LOGGING = logging_config(LOG_FORMAT, env_str("LOG_LEVEL", "INFO"))
+# /readyz answers 503 when the last successful sync is older than this; 0 turns it off.
+READY_MAX_SYNC_AGE_MINUTES = env_int("READY_MAX_SYNC_AGE_MINUTES", 24 * 60)
+# /metrics answers only requests carrying `Authorization: Bearer <METRICS_TOKEN>`, and
+# 404 while it is unset. Multiple workers: PROMETHEUS_MULTIPROC_DIR (read by
+# prometheus_client itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_QUEUE_DEPTH_CAP = env_int("METRICS_QUEUE_DEPTH_CAP", 100_000)
+# prometheus_client turns multiprocess mode on when this variable exists at all, even
+# empty, and would then write its files wherever the process runs.
+_metrics_folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_folder is not None and not (_metrics_folder and Path(_metrics_folder).is_dir()):
+    raise ImproperlyConfigured("PROMETHEUS_MULTIPROC_DIR must name an existing folder, or be unset")
+# Probes and scrapes often reach app servers directly over plain HTTP; a redirect to
+# HTTPS would only break them (or pass a probe that never reached the view), and protects
+# nothing: the request has already been sent by then.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]

@@ -18,6 +18,7 @@ into an exception or a log line.
 """
 
 import codecs
+import copy
 import email.utils
 import json
 import logging
@@ -34,7 +35,15 @@ import requests
 import urllib3.exceptions
 from pydantic import BaseModel, ValidationError
 
-from .schemas import ConfirmRequest, Conversation, ConversationList, describe_validation_error
+from .schemas import (
+    ConfirmRequest,
+    Conversation,
+    ConversationList,
+    ListMeta,
+    ListPage,
+    UsersPage,
+    describe_validation_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -187,6 +196,18 @@ def _nested_within(value: Any, limit: int) -> bool:
     return True
 
 
+# How a call is reported to the metrics: method, path template, status (None when no
+# answer came), seconds, retries before it.
+type CallRecorder = Callable[[str, str, int | None, float, int], None]
+
+_ID_SEGMENT = re.compile(r"^/conversations/(?!list/?$)[^/]+")
+
+
+def _path_template(path: str) -> str:
+    """The path with its id replaced, for logs and metrics: `/conversations/{id}`."""
+    return _ID_SEGMENT.sub("/conversations/{id}", path)
+
+
 def _redactor(*secrets: str) -> Callable[[str], str]:
     """A function that replaces each secret, and anything shaped like `Bearer <token>` or
     `Authorization: <value>`, in a text. The secrets live only in its closure, so no
@@ -307,6 +328,7 @@ class AttentionClient:
         retry: RetryPolicy | None = None,
         page_size: int = MAX_PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
+        on_call: CallRecorder | None = None,
     ) -> None:
         if not api_key:
             raise AttentionAuthError("No Attention API key is configured")
@@ -315,6 +337,7 @@ class AttentionClient:
         self.retry = retry or RetryPolicy()
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
         self._sleep = sleep
+        self._on_call = on_call
         self._session = requests.Session()
         # The key lives only in the session's headers (and the redactor's closure, which
         # scrubs it from whatever the API sends back): never in URLs, logs or messages.
@@ -331,6 +354,14 @@ class AttentionClient:
     def __repr__(self) -> str:
         return f"<AttentionClient {self.base_url}>"
 
+    def clone(self) -> "AttentionClient":
+        """A client with the same settings and a session of its own, for another thread
+        (a `requests.Session` is not meant to be shared between threads)."""
+        twin = copy.copy(self)
+        twin._session = requests.Session()
+        twin._session.headers.update(self._session.headers)
+        return twin
+
     def close(self) -> None:
         self._session.close()
 
@@ -344,20 +375,36 @@ class AttentionClient:
     # Reads ------------------------------------------------------------------------
 
     def list_conversation_pages(
+        self, *, start_page: int = 1, **filters: Any
+    ) -> Iterator[tuple[int, ConversationList]]:
+        """Yield `(page_number, page)` until a page comes back empty, every record parsed
+        strictly: for tools and tests. The sync reads pages with `list_page` and each
+        record on its own."""
+        page_number = max(1, start_page)
+        while True:
+            raw = self.list_page(page_number, **filters)
+            page = ConversationList(
+                data=[self.parse_conversation(record) for record in raw.data],
+                links={},
+                meta=raw.meta or ListMeta(),
+            )
+            yield page_number, page
+            if not raw.data:
+                return
+            page_number += 1
+
+    def list_page(
         self,
+        page_number: int,
         *,
         from_datetime: datetime | None = None,
         to_datetime: datetime | None = None,
         owner_email: str | None = None,
         hide_non_analyzed: bool = True,
         with_crm_records: bool = True,
-        start_page: int = 1,
-    ) -> Iterator[tuple[int, ConversationList]]:
-        """Yield `(page_number, page)` for every page, one request at a time.
-
-        Pages are fetched lazily so a caller can store each before the next arrives and
-        memory stays flat however many conversations there are.
-        """
+    ) -> ListPage:
+        """One page of the list, its records unparsed (the caller reads each on its own,
+        with `parse_conversation`), so one odd record never costs the rest of the page."""
         params: dict[str, str] = {"size": str(self.page_size)}
         if from_datetime is not None:
             params["fromDateTime"] = from_datetime.astimezone(UTC).isoformat()
@@ -369,17 +416,24 @@ class AttentionClient:
             params["filter[hide_non_analyzed]"] = "true"
         if with_crm_records:
             params["withCrmRecords"] = "true"
-        page_number = max(1, start_page)
-        while True:
-            page = self._get(
-                "/conversations/list", ConversationList, params={**params, "page": str(page_number)}
-            )
-            yield page_number, page
-            # Page by totalRecords, not by `links`: the documented links point elsewhere.
-            last_page = math.ceil(page.meta.total_records / self.page_size)
-            if not page.data or page_number >= last_page:
-                return
-            page_number += 1
+        params["page"] = str(max(1, page_number))
+        return self._get("/conversations/list", ListPage, params=params)
+
+    def parse_conversation(self, record: Any) -> Conversation:
+        """One list record as a conversation; raises AttentionContractError, with the key
+        scrubbed from the reason, when it breaks the contract."""
+        try:
+            conversation = Conversation.model_validate(record)
+        except ValidationError as error:
+            where = self._redact(describe_validation_error(error))
+            raise AttentionContractError(f"Record broke the contract at {where}") from None
+        return self.scrub_conversation(conversation)
+
+    def list_users_page(self, page_number: int) -> UsersPage:
+        """One page of `GET /organizations/users` (reported by third-party clients of the
+        live API; not in Attention's documentation): records unparsed, as for the list."""
+        params = {"size": str(self.page_size), "page": str(max(1, page_number))}
+        return self._get("/organizations/users", UsersPage, params=params)
 
     def list_conversations(self, **filters: Any) -> Iterator[Conversation]:
         """Every conversation matching the filters, across all pages."""
@@ -398,7 +452,7 @@ class AttentionClient:
         while True:
             attempt += 1
             try:
-                response = self._send("POST", path, json=request.to_json())
+                response = self._send("POST", path, json=request.to_json(), attempt=attempt)
             except requests.RequestException as error:
                 if _never_connected(error) and attempt <= self.retry.max_retries:
                     self._wait(attempt, None, path, type(error).__name__)
@@ -450,7 +504,7 @@ class AttentionClient:
         while True:
             attempt += 1
             try:
-                response = self._send("GET", path, params=params)
+                response = self._send("GET", path, params=params, attempt=attempt)
             except requests.RequestException as error:
                 if attempt <= self.retry.max_retries:
                     self._wait(attempt, None, path, type(error).__name__)
@@ -469,14 +523,36 @@ class AttentionClient:
                 raise self._refusal(response, "GET", path)
             return self._read(response, schema, "GET", path)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return self._session.request(
-            method,
-            self.base_url + path,
-            timeout=self.timeout,
-            allow_redirects=False,
-            **kwargs,
-        )
+    def _send(
+        self, method: str, path: str, *, attempt: int = 1, **kwargs: Any
+    ) -> requests.Response:
+        """One HTTP call, logged (method, path template, status, latency, retries: never
+        the key or the query) and counted for the metrics."""
+        template = _path_template(path)
+        started = time.monotonic()
+        status: int | None = None
+        try:
+            response = self._session.request(
+                method,
+                self.base_url + path,
+                timeout=self.timeout,
+                allow_redirects=False,
+                **kwargs,
+            )
+            status = response.status_code
+            return response
+        finally:
+            seconds = time.monotonic() - started
+            logger.info(
+                "Attention call %s %s -> %s in %.0f ms (retry %d)",
+                method,
+                template,
+                status if status is not None else "no answer",
+                seconds * 1000,
+                attempt - 1,
+            )
+            if self._on_call is not None:
+                self._on_call(method, template, status, seconds, attempt - 1)
 
     def _wait(self, attempt: int, retry_after: float | None, path: str, cause: str) -> None:
         delay = self.retry.delay(attempt, retry_after)
@@ -546,11 +622,31 @@ class AttentionClient:
         if b"\\u0000" in response.content:  # JSON can carry NUL only as this escape
             payload = _without_nul(payload)
         try:
-            return schema.model_validate(payload)
+            parsed = schema.model_validate(payload)
         except ValidationError as error:
             where = self._redact(describe_validation_error(error))
             logger.warning("Attention %s %s broke the contract: %s", method, path, where)
             raise error_class(f"Response broke the contract at {where}", status=status) from None
+        if isinstance(parsed, Conversation):
+            self.scrub_conversation(parsed)
+        return parsed
+
+    def redact(self, text: str) -> str:
+        """`text` with the key, and anything shaped like an `Authorization` value, replaced:
+        for whatever the caller keeps or shows of an answer."""
+        return self._redact(text)
+
+    def scrub_conversation(self, conversation: Conversation) -> Conversation:
+        """Scrub the reasons for skipped items (they quote the API's own keys) and log them."""
+        attributes = conversation.attributes
+        if attributes.skipped_items:
+            reasons = tuple(self._redact(reason) for reason in attributes.skipped_items)
+            attributes._skipped_items = reasons
+            for reason in reasons:
+                logger.warning(
+                    "Attention conversation %s: %s", self._redact(conversation.id), reason
+                )
+        return conversation
 
 
 def client_from_settings() -> AttentionClient:
@@ -569,4 +665,14 @@ def client_from_settings() -> AttentionClient:
             retry_after_cap=settings.ATTENTION_RETRY_AFTER_CAP,
         ),
         page_size=settings.ATTENTION_PAGE_SIZE,
+        on_call=_metrics_recorder(),
     )
+
+
+def _metrics_recorder() -> CallRecorder | None:
+    """The metrics' recorder of Attention calls, when the metrics are installed."""
+    try:
+        from attention_review.operations.metrics import record_attention_call
+    except ImportError:
+        return None
+    return record_attention_call

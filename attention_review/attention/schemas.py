@@ -5,6 +5,7 @@ adds fields over time), fields the dashboard relies on are required and typed, a
 everything else has a harmless default so a sparse but valid payload still parses.
 """
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,15 @@ class _RawPayload(_Payload):
         return self._raw
 
 
+def _null_is_empty_text(value: Any) -> Any:
+    """A null where text is expected reads as empty text."""
+    return "" if value is None else value
+
+
+def _null_is_false(value: Any) -> Any:
+    return False if value is None else value
+
+
 class Person(_Payload):
     """A participant or attendee of a call."""
 
@@ -57,6 +67,9 @@ class Person(_Payload):
     name: str = ""
     organizer: bool = False
     status: str = ""
+
+    _texts = field_validator("id", "email", "name", "status", mode="before")(_null_is_empty_text)
+    _flags = field_validator("organizer", mode="before")(_null_is_false)
 
 
 class NumericResult(_Payload):
@@ -72,6 +85,17 @@ class ScorecardItem(_Payload):
     evidences: list[str] = Field(default_factory=list)
     numeric_result: NumericResult | None = Field(default=None, alias="numericResult")
 
+    _texts = field_validator("uuid", "title", "description", mode="before")(_null_is_empty_text)
+
+    @field_validator("evidences", mode="before")
+    @classmethod
+    def _evidences(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [entry for entry in value if isinstance(entry, str)]
+        return value
+
 
 class ScorecardSummary(_Payload):
     average_score: float | None = Field(default=None, alias="averageScore")
@@ -79,12 +103,21 @@ class ScorecardSummary(_Payload):
     max: float | None = None
     summary_text: str = Field(default="", alias="summaryText")
 
+    _texts = field_validator("summary_text", mode="before")(_null_is_empty_text)
+
 
 class ScorecardResult(_Payload):
     uuid: str = ""
     title: str = ""
     items: list[ScorecardItem] = Field(default_factory=list)
     summary: ScorecardSummary | None = None
+
+    _texts = field_validator("uuid", "title", mode="before")(_null_is_empty_text)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _null_items(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class CrmRecord(_Payload):
@@ -98,19 +131,26 @@ class ExternalOpportunity(_Payload):
     uuid: str = ""
     title: str = ""
 
+    _texts = field_validator("uuid", "title", mode="before")(_null_is_empty_text)
+
 
 class IntelligenceItem(_RawPayload):
     """One piece of CRM intelligence, as extracted by the AI or as confirmed by a person."""
 
-    id: str = Field(max_length=200)
-    key: str = Field(max_length=200)
+    id: str = Field(min_length=1, max_length=200)
+    key: str = Field(min_length=1, max_length=200)
     title: str = ""
     value: JsonValue = None
     category: str = ""
     refreshing: bool = False
     options: list[JsonValue] | None = None
-    source: str | None = None
+    # Undocumented in meaning and shape (a string in the examples, an object elsewhere):
+    # kept raw, never relied on.
+    source: JsonValue = None
     scope_insight: JsonValue = None
+
+    _texts = field_validator("title", "category", mode="before")(_null_is_empty_text)
+    _flags = field_validator("refreshing", mode="before")(_null_is_false)
 
 
 def _nulls_to_empty_lists(value: Any) -> Any:
@@ -157,6 +197,20 @@ class ConversationAttributes(_Payload):
     labels: dict[str, Any] = Field(default_factory=dict)
     transcript: dict[str, Any] = Field(default_factory=dict)
 
+    _texts = field_validator(
+        "title",
+        "user_uuid",
+        "team_uuid",
+        "crm_export_status",
+        "transcript_status",
+        "video_status",
+        "import_status",
+        mode="before",
+    )(_null_is_empty_text)
+    _flags = field_validator("archived", "private", "is_internal", "is_empty", mode="before")(
+        _null_is_false
+    )
+
     _empty_lists = field_validator(
         "participants",
         "attendees",
@@ -179,10 +233,67 @@ class ConversationAttributes(_Payload):
     def _null_id_is_empty(cls, value: Any) -> Any:
         return "" if value is None else value
 
+    @field_validator("media_duration", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: Any) -> Any:
+        """Seconds may come with a fraction (2700.5): stored to the second."""
+        if isinstance(value, float) and math.isfinite(value):
+            return round(value)
+        return value
+
+    # Entries of the intelligence maps are read one by one: an entry that is not an
+    # item (a plain string, no id or key) is skipped with a reason, not the whole call.
+    _extracted_reported: bool = PrivateAttr(default=True)
+    _skipped_items: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _read_maps(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if not isinstance(data, dict):
+            return handler(data)
+        data = dict(data)
+        skipped: list[str] = []
+        for name in ("extractedIntelligence", "confirmedExtractedIntelligence"):
+            data[name] = _readable_entries(name, data.get(name), skipped)
+        model = handler(data)
+        model._extracted_reported = isinstance(data.get("extractedIntelligence"), dict) and (
+            "extractedIntelligence" in data
+        )
+        model._skipped_items = tuple(skipped)
+        return model
+
+    @property
+    def extracted_reported(self) -> bool:
+        """False when the resource left `extractedIntelligence` out (or sent null): the
+        list answer may omit the maps; that is "not reported", never "none"."""
+        return self._extracted_reported
+
+    @property
+    def skipped_items(self) -> tuple[str, ...]:
+        """Why entries of the maps were left out, one sentence each."""
+        return self._skipped_items
+
     @field_validator("crm_export_error", mode="before")
     @classmethod
     def _export_error_text(cls, value: Any) -> Any:
         return value if isinstance(value, str) else ""
+
+
+def _readable_entries(name: str, value: Any, skipped: list[str]) -> Any:
+    """The map's entries that parse as items; the others are named in `skipped`."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return value  # not a map at all: the contract is broken, the record set aside
+    readable = {}
+    for key, entry in value.items():
+        try:
+            IntelligenceItem.model_validate(entry)
+        except ValidationError as error:
+            skipped.append(f"{name}[{key!r}] skipped: {describe_validation_error(error)}")
+            continue
+        readable[key] = entry
+    return readable
 
 
 class Conversation(_RawPayload):
@@ -197,7 +308,50 @@ class Conversation(_RawPayload):
 
 
 class ListMeta(_Payload):
-    total_records: int = Field(alias="totalRecords", ge=0)
+    total_records: int | None = Field(default=None, alias="totalRecords", ge=0)
+
+
+class ListPage(_Payload):
+    """One page of `GET /conversations/list`, its records left unparsed: each record is
+    read on its own, so one that breaks the contract never costs the rest of its page."""
+
+    data: list[Any] = Field(default_factory=list)
+    meta: ListMeta | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _null_data(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @property
+    def total_records(self) -> int | None:
+        """The total the API reports, if it reports one (it may be wrong: a hint only)."""
+        return self.meta.total_records if self.meta else None
+
+
+class OrganizationUser(_Payload):
+    """A user of the organisation (`GET /organizations/users`, reported, not documented):
+    the API's own statement of which Attention user has which email."""
+
+    uuid: str = Field(min_length=1, max_length=64)
+    email: str = ""
+    first_name: str = Field(default="", alias="firstName")
+    last_name: str = Field(default="", alias="lastName")
+    team_uuid: str = Field(default="", alias="teamUUID")
+
+    _texts = field_validator("email", "first_name", "last_name", "team_uuid", mode="before")(
+        _null_is_empty_text
+    )
+
+
+class UsersPage(_Payload):
+    data: list[Any] = Field(default_factory=list)
+    meta: ListMeta | None = None
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _null_data(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class ConversationList(_Payload):

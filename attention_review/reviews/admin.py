@@ -17,6 +17,7 @@ from .models import (
     ConfirmedItem,
     Conversation,
     IntelligenceItem,
+    SetAsideRecord,
     SyncRun,
     Team,
 )
@@ -246,10 +247,33 @@ class AuditCorrectionAdmin(ReadOnlyAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "status", "full", "pages", "created", "updated", "finished_at"]
-    list_filter = ["status", "full"]
+    list_display = [
+        "started_at",
+        "kind",
+        "status",
+        "full",
+        "pages",
+        "created",
+        "updated",
+        "set_aside",
+        "finished_at",
+    ]
+    list_filter = ["kind", "status", "full"]
     list_select_related = ["started_by"]
     search_fields = ["error"]
+
+
+@admin.register(SetAsideRecord)
+class SetAsideRecordAdmin(ReadOnlyAdmin):
+    """What the sync could not use, with the reason; tried again on every run."""
+
+    list_display = ["kind", "subject", "short_reason", "times_seen", "last_seen", "resolved_at"]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["subject", "reason"]
+
+    @admin.display(description="reason")
+    def short_reason(self, record: SetAsideRecord) -> str:
+        return record.reason[:120]
 
 
 class ManagedTeamInline(admin.TabularInline):

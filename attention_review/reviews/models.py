@@ -98,6 +98,13 @@ class Conversation(models.Model):
     )
     raw = models.JSONField(default=dict, help_text="The resource as Attention last returned it")
     synced_at = models.DateTimeField(auto_now=True)
+    # Re-read by the reconcile; set when Attention answered 404 for it (deleted there).
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    gone_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Deleted in Attention: out of the queue, kept for the audit",
+    )
 
     # The review in progress. A round is one review from opening to confirm; a confirmed
     # round is closed and the next change from the AI starts a new one.
@@ -132,6 +139,12 @@ class Conversation(models.Model):
                 fields=["team", "-started_at", "-id"],
                 condition=Q(awaiting_review=True),
                 name="conversation_queue_by_team",
+            ),
+            # The reconcile's next chunk: the longest unread first.
+            models.Index(
+                fields=["reconciled_at", "id"],
+                condition=Q(gone_at__isnull=True),
+                name="conversation_reconcile_next",
             ),
             # Confirmed calls whose write to the CRM failed, per owner.
             models.Index(
@@ -325,6 +338,12 @@ class SyncRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status, default=Status.RUNNING)
+
+    class Kind(models.TextChoices):
+        SYNC = "sync", "Sync"
+        RECONCILE = "reconcile", "Reconcile"
+
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.SYNC)
     full = models.BooleanField(default=False)
     from_datetime = models.DateTimeField(null=True, blank=True)
     start_page = models.PositiveIntegerField(default=1)
@@ -332,6 +351,15 @@ class SyncRun(models.Model):
     pages_total = models.PositiveIntegerField(null=True, blank=True)
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
+    records_seen = models.PositiveIntegerField(default=0)
+    total_reported = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The total Attention reported: a hint, not a promise"
+    )
+    set_aside = models.PositiveIntegerField(default=0)
+    fetched_singly = models.PositiveIntegerField(default=0)
+    gone = models.PositiveIntegerField(default=0)
+    # Sentences for whoever runs the app: the run finished, but not all was well.
+    warnings = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -352,6 +380,41 @@ class SyncRun(models.Model):
         if not self.pages_total:
             return 0
         return min(100, round(100 * (self.start_page - 1 + self.pages) / self.pages_total))
+
+
+class SetAsideRecord(models.Model):
+    """Something from Attention the sync could not use, kept raw with the reason: a
+    record that breaks the contract, an item without an id, a refused owner link. It is
+    tried again on the next run and marked resolved once it reads."""
+
+    class Kind(models.TextChoices):
+        RECORD = "record", "Conversation record"
+        ITEM = "item", "Intelligence item"
+        LINK = "link", "Owner link"
+
+    kind = models.CharField(max_length=20, choices=Kind)
+    # What it is about: a conversation id, an email; a hash of the record when it has none.
+    subject = models.CharField(max_length=200)
+    reason = models.TextField()
+    raw = models.JSONField(null=True, blank=True)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(default=timezone.now)
+    times_seen = models.PositiveIntegerField(default=1)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "subject"], name="one_set_aside_per_subject")
+        ]
+        indexes = [
+            models.Index(
+                fields=["-last_seen"], condition=Q(resolved_at__isnull=True), name="set_aside_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.subject}: {self.reason[:80]}"
 
 
 class AppendOnlyError(Exception):

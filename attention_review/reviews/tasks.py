@@ -9,6 +9,7 @@ from attention_review.attention.client import AttentionError, client_from_settin
 
 from .models import Conversation, SyncRun
 from .services.export import export_check, export_next_check, exports_follow
+from .services.reconcile import conversations_reconcile
 from .services.sync import conversation_sync
 
 logger = logging.getLogger(__name__)
@@ -57,3 +58,10 @@ def export_follow_later(conversation: Conversation) -> None:
     due = export_next_check(conversation)
     if due is not None:
         follow_export_task.using(run_after=due).enqueue(conversation_id=conversation.pk)
+
+
+@task()
+def reconcile_task() -> int:
+    """Re-read the conversations the incremental sync no longer covers; returns the run."""
+    with client_from_settings() as client:
+        return conversations_reconcile(client=client).pk

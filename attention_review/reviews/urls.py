@@ -26,6 +26,7 @@ urlpatterns = [
     path("conversations/<int:pk>/opportunity/", views.opportunity, name="opportunity"),
     path("conversations/<int:pk>/confirm/", views.confirm, name="confirm"),
     path("confirmations/", views.my_confirmations, name="my-confirmations"),
+    path("problems/", views.problems, name="problems"),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
 ]

@@ -29,6 +29,7 @@ from .paging import page_number_from, paginate
 from .selectors import access
 from .selectors import audit as audit_selectors
 from .selectors import confirmations as confirmation_selectors
+from .selectors import problems as problem_selectors
 from .selectors import queue as queue_selectors
 from .selectors import review as review_selectors
 from .services import background, corrections
@@ -478,6 +479,17 @@ def my_confirmations(request: HtmxHttpRequest) -> HttpResponse:
         else "reviews/confirmations.html"
     )
     return render(request, template, context)
+
+
+# Problems ------------------------------------------------------------------------------
+
+
+@require_GET
+@manager_required("The Problems panel is for managers and admins.")
+def problems(request: HtmxHttpRequest) -> HttpResponse:
+    """Failed syncs, records set aside and failed confirms, in one place."""
+    context = {"nav": "problems", "problems": problem_selectors.problems_for(request.user)}
+    return render(request, "reviews/problems.html", context)
 
 
 # Audit --------------------------------------------------------------------------------

@@ -26,13 +26,13 @@ import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
-from attention_review.demo import DEMO_ATTENTION_USERS
+from attention_review.demo import DEMO_ATTENTION_USERS, stable_uuid
 
 from .demo_data import (
     DEFAULT_CONVERSATION_COUNT,
@@ -68,6 +68,40 @@ DEFAULT_EXPORT_ERROR = (
 )
 # Appended by `confirm_stores = "other_value"` to the first posted value.
 EDITED_BY_ATTENTION = " (edited by Attention)"
+# `total_records_missing`: `False` (present), `field` (`meta` without `totalRecords`) or
+# `meta` (no `meta` at all).
+TOTAL_RECORDS_MISSING: tuple[bool | str, ...] = (False, "field", "meta")
+# What `SandboxState.corrupt` can do to a served conversation (see `_corrupted`).
+CORRUPTIONS = (
+    "null_title",
+    "null_category",
+    "null_email",
+    "null_user",
+    "null_team",
+    "source_object",
+    "refreshing_null",
+    "item_without_id",
+    "item_without_key",
+    "map_value_string",
+    "float_duration",
+    "evidences_null",
+    "missing_created_at",
+    "id_not_string",
+)
+# The corruptions that bend an extracted item: they need one to bend.
+_ITEM_CORRUPTIONS = frozenset(
+    {
+        "null_category",
+        "source_object",
+        "refreshing_null",
+        "item_without_id",
+        "item_without_key",
+        "map_value_string",
+    }
+)
+# What `source_object` puts in place of an item's `source`.
+SOURCE_OBJECT = {"type": "ai", "model": "sandbox-extractor", "quotes": []}
+FLOAT_DURATION = 2700.5
 _CONFIRM_ANSWER_STATUS = {
     "no_content": HTTPStatus.NO_CONTENT,
     "accepted_no_body": HTTPStatus.ACCEPTED,
@@ -102,6 +136,8 @@ class Fault:
     method is `method` (either left None matches everything). `times=None` never expires.
     `apply_first` performs the real request (a confirm really is applied) and only then
     answers with the fault: the API acted, but the client cannot tell.
+    `echo_key` (status faults only) makes the error text repeat the request's
+    `Authorization` value and the bare key in it, as a careless API might.
     """
 
     kind: str
@@ -114,6 +150,7 @@ class Fault:
     apply_first: bool = False
     body: str = "detail"
     detail: str | None = None
+    echo_key: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -131,6 +168,10 @@ class Fault:
                 raise ValueError("status must be an HTTP status code")
         if not isinstance(self.delay, int | float) or self.delay < 0:
             raise ValueError("delay must be a non-negative number of seconds")
+        if not isinstance(self.echo_key, bool):
+            raise ValueError("echo_key must be true or false")
+        if self.echo_key and self.kind != "status":
+            raise ValueError("echo_key only applies to a 'status' fault")
         if self.method is not None:
             self.method = self.method.upper()
 
@@ -187,6 +228,17 @@ class ListQuery:
         )
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """One list page as served: its rows, the true number of matches, and the page
+    number and size actually used (after `ignore_page` and `page_size_cap`)."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    size: int
+
+
 class ConfirmRejected(ValueError):
     """The confirm body names something the conversation does not have (answered 400)."""
 
@@ -215,6 +267,65 @@ def _seconds(name: str, value: Any) -> float:
     return float(value)
 
 
+def _flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false; got {value!r}")
+    return value
+
+
+def _integer(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be an integer; got {value!r}")
+    return value
+
+
+def _page_number(name: str, value: Any) -> int | None:
+    """None, or an integer of at least 1."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be null or an integer of at least 1; got {value!r}")
+    return value
+
+
+def _text(name: str, value: Any, *, empty: bool = True) -> str:
+    if not isinstance(value, str) or (not empty and not value):
+        raise ValueError(f"{name} must be a {'' if empty else 'non-empty '}string")
+    return value
+
+
+def _bare_key(header: str | None) -> str:
+    """The key in an `Authorization` value: `Bearer <key>` (any case) or the raw key."""
+    value = (header or "").strip()
+    scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer" and rest:
+        return rest.strip()
+    return value
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """`Dana Whitfield` -> (`Dana`, `Whitfield`): the first word, then the rest."""
+    first, _, last = name.strip().partition(" ")
+    return first, last.strip()
+
+
+def _demo_users() -> list[dict[str, Any]]:
+    """The demo Attention users in the shape `GET /v2/organizations/users` serves."""
+    users = []
+    for user in DEMO_ATTENTION_USERS:
+        first, last = _split_name(user.name)
+        users.append(
+            {
+                "uuid": user.uuid,
+                "email": user.email,
+                "firstName": first,
+                "lastName": last,
+                "teamUUID": user.team_uuid,
+            }
+        )
+    return users
+
+
 class SandboxState:
     """The sandbox's data, faults and counters; safe to share between request threads.
 
@@ -223,15 +334,21 @@ class SandboxState:
     never edits a cached resource: it stores an updated copy in `_overrides`, so a thread
     serialising the old one is never disturbed and `reset()` only has to drop overrides.
     The scenario methods (`reextract`, `confirm_outside`, `add_typed_items`) store their
-    changes the same way.
+    changes the same way; `corrupt` and `delete_conversation` are applied when a resource
+    is served, and `add_user` adds to `GET /v2/organizations/users`.
 
-    Scenario switches, each back to its default on `reset()`:
+    Scenario switches (`SETTINGS`), each back to its default on `reset()`:
 
     * `confirm_answer`: how a confirm that was applied is answered (`CONFIRM_ANSWERS`);
     * `confirm_stores`: what a confirm stores of the posted values (`CONFIRM_STORES`);
     * `export_delay`, `export_outcome`, `export_error`: a confirm sets `crmExportStatus`
       to `pending`; once `export_delay` seconds have passed it reads `export_outcome`,
-      with `crmExportError` holding `export_error` when that outcome is `failed`.
+      with `crmExportError` holding `export_error` when that outcome is `failed`;
+    * the list's paging and envelope: `page_size_cap`, `ignore_page`,
+      `total_records_offset`, `total_records_missing`, `empty_page_at`,
+      `omit_maps_in_list`, `filter_owner_email_ignored`;
+    * `users_endpoint_missing`: `GET /v2/organizations/users` answers 404;
+    * `latency_seconds`: every `/v2` request waits that long before it is answered.
     """
 
     def __init__(
@@ -267,11 +384,24 @@ class SandboxState:
         self.applied_confirms: Counter[str] = Counter()
         self.confirm_bodies: defaultdict[str, list[Any]] = defaultdict(list)
         self._exports: dict[int, _Export] = {}
+        # Served bent (`corrupt`) or gone (`delete_conversation`), by index.
+        self._corruptions: dict[int, list[str]] = {}
+        self._deleted: set[int] = set()
+        self._users_extra: list[dict[str, Any]] = []
         self._confirm_answer = CONFIRM_ANSWERS[0]
         self._confirm_stores = CONFIRM_STORES[0]
         self._export_delay = self._default_export_delay
         self._export_outcome = EXPORT_OUTCOMES[0]
         self._export_error = DEFAULT_EXPORT_ERROR
+        self._page_size_cap: int | None = None
+        self._ignore_page = False
+        self._total_records_offset = 0
+        self._total_records_missing: bool | str = False
+        self._empty_page_at: int | None = None
+        self._omit_maps_in_list = False
+        self._filter_owner_email_ignored = False
+        self._users_endpoint_missing = False
+        self._latency_seconds = 0.0
 
     def __repr__(self) -> str:
         # Never the key: a repr ends up in tracebacks and test reports.
@@ -294,21 +424,29 @@ class SandboxState:
             self.confirm_calls.clear()
             self.applied_confirms.clear()
             self.confirm_bodies.clear()
+            self._corruptions.clear()
+            self._deleted.clear()
+            self._users_extra.clear()
             self._confirm_answer = CONFIRM_ANSWERS[0]
             self._confirm_stores = CONFIRM_STORES[0]
             self._export_delay = self._default_export_delay
             self._export_outcome = EXPORT_OUTCOMES[0]
             self._export_error = DEFAULT_EXPORT_ERROR
+            self._page_size_cap = None
+            self._ignore_page = False
+            self._total_records_offset = 0
+            self._total_records_missing = False
+            self._empty_page_at = None
+            self._omit_maps_in_list = False
+            self._filter_owner_email_ignored = False
+            self._users_endpoint_missing = False
+            self._latency_seconds = 0.0
 
     def is_authorized(self, header: str | None) -> bool:
         """`Bearer <key>` or the raw key, compared in constant time."""
         if not header:
             return False
-        value = header.strip()
-        scheme, _, rest = value.partition(" ")
-        if scheme.lower() == "bearer" and rest:
-            value = rest.strip()
-        return hmac.compare_digest(value.encode(), self._api_key.encode())
+        return hmac.compare_digest(_bare_key(header).encode(), self._api_key.encode())
 
     # Scenario switches ---------------------------------------------------------------
 
@@ -364,12 +502,104 @@ class SandboxState:
             raise ValueError("export_error must be a string")
         self._export_error = value
 
+    @property
+    def page_size_cap(self) -> int | None:
+        """The most rows a list page carries, whatever `size` asks; None: no cap."""
+        return self._page_size_cap
+
+    @page_size_cap.setter
+    def page_size_cap(self, value: int | None) -> None:
+        self._page_size_cap = _page_number("page_size_cap", value)
+
+    @property
+    def ignore_page(self) -> bool:
+        """The list ignores `page` and always serves the first page."""
+        return self._ignore_page
+
+    @ignore_page.setter
+    def ignore_page(self, value: bool) -> None:
+        self._ignore_page = _flag("ignore_page", value)
+
+    @property
+    def total_records_offset(self) -> int:
+        """Added to the list's `meta.totalRecords` (negative: an undercount)."""
+        return self._total_records_offset
+
+    @total_records_offset.setter
+    def total_records_offset(self, value: int) -> None:
+        self._total_records_offset = _integer("total_records_offset", value)
+
+    @property
+    def total_records_missing(self) -> bool | str:
+        """`False` (sent), `field` (`meta` is `{}`) or `meta` (no `meta` at all)."""
+        return self._total_records_missing
+
+    @total_records_missing.setter
+    def total_records_missing(self, value: bool | str) -> None:
+        if not (value is False or (isinstance(value, str) and value in TOTAL_RECORDS_MISSING)):
+            raise ValueError(f"total_records_missing must be false, field or meta; got {value!r}")
+        self._total_records_missing = value
+
+    @property
+    def empty_page_at(self) -> int | None:
+        """The list page number answered with `data: []` although later pages have rows."""
+        return self._empty_page_at
+
+    @empty_page_at.setter
+    def empty_page_at(self, value: int | None) -> None:
+        self._empty_page_at = _page_number("empty_page_at", value)
+
+    @property
+    def omit_maps_in_list(self) -> bool:
+        """List records carry neither intelligence map, even with `withCrmRecords=true`."""
+        return self._omit_maps_in_list
+
+    @omit_maps_in_list.setter
+    def omit_maps_in_list(self, value: bool) -> None:
+        self._omit_maps_in_list = _flag("omit_maps_in_list", value)
+
+    @property
+    def filter_owner_email_ignored(self) -> bool:
+        """The list ignores `filter[owner.email]`: every owner's calls come back."""
+        return self._filter_owner_email_ignored
+
+    @filter_owner_email_ignored.setter
+    def filter_owner_email_ignored(self, value: bool) -> None:
+        self._filter_owner_email_ignored = _flag("filter_owner_email_ignored", value)
+
+    @property
+    def users_endpoint_missing(self) -> bool:
+        """`GET /v2/organizations/users` answers 404, as an Attention without it would."""
+        return self._users_endpoint_missing
+
+    @users_endpoint_missing.setter
+    def users_endpoint_missing(self, value: bool) -> None:
+        self._users_endpoint_missing = _flag("users_endpoint_missing", value)
+
+    @property
+    def latency_seconds(self) -> float:
+        """How long every `/v2` request waits before it is answered; 0: no wait."""
+        return self._latency_seconds
+
+    @latency_seconds.setter
+    def latency_seconds(self, value: float) -> None:
+        self._latency_seconds = _seconds("latency_seconds", value)
+
     SETTINGS = (
         "confirm_answer",
         "confirm_stores",
         "export_delay",
         "export_outcome",
         "export_error",
+        "page_size_cap",
+        "ignore_page",
+        "total_records_offset",
+        "total_records_missing",
+        "empty_page_at",
+        "omit_maps_in_list",
+        "filter_owner_email_ignored",
+        "users_endpoint_missing",
+        "latency_seconds",
     )
 
     def settings(self) -> dict[str, Any]:
@@ -487,18 +717,22 @@ class SandboxState:
         return None if index is None else self._served(index)
 
     def _served(self, index: int) -> dict[str, Any]:
-        """The resource as served now: with the export status of its latest confirm."""
+        """The resource as served now: with the export status of its latest confirm, and
+        bent by any `corrupt` of it."""
         resource = self._resource(index)
         with self._lock:
             export = self._exports.get(index)
-        if export is None:
-            return resource
-        final = time.monotonic() - export.started >= export.delay
-        status = export.outcome if final else "pending"
-        attributes = dict(resource["attributes"])
-        attributes["crmExportStatus"] = status
-        attributes["crmExportError"] = export.error if status == "failed" else ""
-        return {**resource, "attributes": attributes}
+            corruptions = list(self._corruptions.get(index, ()))
+        if export is not None:
+            final = time.monotonic() - export.started >= export.delay
+            status = export.outcome if final else "pending"
+            attributes = dict(resource["attributes"])
+            attributes["crmExportStatus"] = status
+            attributes["crmExportError"] = export.error if status == "failed" else ""
+            resource = {**resource, "attributes": attributes}
+        if corruptions:
+            resource = _corrupted(resource, corruptions)
+        return resource
 
     def add_conversation(self, resource: dict[str, Any]) -> None:
         """Serve one more conversation, given whole (a documented example, say), until
@@ -534,8 +768,10 @@ class SandboxState:
             self._matches.clear()
 
     def _index_of(self, conversation_id: str) -> int | None:
+        """The conversation's index; None when it is unknown or deleted."""
         self._ensure_outlines()  # builds the id index too
-        return self._index_by_id.get(conversation_id)
+        index = self._index_by_id.get(conversation_id)
+        return None if index is None or index in self._deleted else index
 
     def _resource(self, index: int) -> dict[str, Any]:
         with self._lock:
@@ -556,12 +792,54 @@ class SandboxState:
 
     def list_conversations(self, query: ListQuery) -> tuple[list[dict[str, Any]], int]:
         """`(the page's resources, total matching)` in `(createdAt, id)` order."""
+        page = self.list_page(query)
+        return page.rows, page.total
+
+    def list_page(self, query: ListQuery) -> ListPage:
+        """The page the list serves for `query`, bent by the list switches: `page_size_cap`
+        and `ignore_page` pick the rows, `empty_page_at` empties one page,
+        `omit_maps_in_list` drops the intelligence maps. `total` is the true count."""
+        with self._lock:
+            cap, ignore_page = self._page_size_cap, self._ignore_page
+            empty_page_at, omit_maps = self._empty_page_at, self._omit_maps_in_list
+            deleted = set(self._deleted)
+            if self._filter_owner_email_ignored:
+                query = replace(query, owner_email=None)
         matching = self._matching(query)
-        start = (query.page - 1) * query.size
-        page = [self._served(index) for index in matching[start : start + query.size]]
+        if deleted:
+            matching = [index for index in matching if index not in deleted]
+        number = 1 if ignore_page else query.page
+        size = query.size if cap is None else min(query.size, cap)
+        if number == empty_page_at:
+            rows: list[dict[str, Any]] = []
+        else:
+            start = (number - 1) * size
+            rows = [self._served(index) for index in matching[start : start + size]]
         if not query.with_crm_records:
-            page = [_without_crm_records(resource) for resource in page]
-        return page, len(matching)
+            rows = [_without_crm_records(resource) for resource in rows]
+        if omit_maps:
+            rows = [_without_maps(resource) for resource in rows]
+        return ListPage(rows=rows, total=len(matching), page=number, size=size)
+
+    def list_envelope(self, query: ListQuery) -> dict[str, Any]:
+        """The list's whole answer: `data`, `links` and `meta.totalRecords`, with
+        `total_records_offset` and `total_records_missing` applied."""
+        page = self.list_page(query)
+        with self._lock:
+            offset, missing = self._total_records_offset, self._total_records_missing
+        base = "/v2/conversations/list"
+        envelope: dict[str, Any] = {
+            "data": page.rows,
+            "links": {
+                "self": f"{base}?page={page.page}&size={page.size}",
+                "related": f"{base}?page={page.page + 1}&size={page.size}",
+            },
+        }
+        if missing == "field":
+            envelope["meta"] = {}
+        elif missing != "meta":
+            envelope["meta"] = {"totalRecords": page.total + offset}
+        return envelope
 
     def _matching(self, query: ListQuery) -> list[int]:
         """Indexes of the conversations the filters select, cached per filter set.
@@ -740,6 +1018,73 @@ class SandboxState:
             self._overrides[index] = resource
         return self._served(index)
 
+    def corrupt(self, conversation_id: str, kind: str) -> dict[str, Any]:
+        """Serve this conversation (GET, list and a confirm's answer) bent in one way,
+        `kind` (one of `CORRUPTIONS`), until `reset()`; kinds add up. Returns the resource
+        as now served. Raises KeyError for an unknown conversation, ValueError for an
+        unknown kind, or for one that needs what the conversation lacks (an extracted
+        item, a participant)."""
+        if kind not in CORRUPTIONS:
+            raise ValueError(f"Unknown corruption {kind!r}; use one of {', '.join(CORRUPTIONS)}")
+        index = self._require(conversation_id)
+        with self._lock:
+            attributes = self._resource(index)["attributes"]
+            if kind in _ITEM_CORRUPTIONS and not attributes.get("extractedIntelligence"):
+                raise ValueError(f"{kind}: this conversation has no extracted intelligence")
+            if kind == "null_email" and not attributes.get("participants"):
+                raise ValueError("null_email: this conversation has no participants")
+            kinds = self._corruptions.setdefault(index, [])
+            if kind not in kinds:
+                kinds.append(kind)
+        return self._served(index)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """The conversation is deleted in Attention until `reset()`: the list leaves it out
+        (and counts it no more), GET and confirm answer 404, scenarios raise KeyError.
+        Raises KeyError for an unknown (or already deleted) conversation."""
+        index = self._require(conversation_id)
+        with self._lock:
+            self._deleted.add(index)
+
+    def add_user(
+        self,
+        uuid: str,
+        email: str,
+        first_name: str,
+        last_name: str,
+        team_uuid: str | None,
+    ) -> dict[str, Any]:
+        """Serve one more user from `GET /v2/organizations/users`, after the demo users,
+        until `reset()`; returns it as served. Another user's email is allowed (that is
+        the point: two users with one email); another user's uuid is a ValueError."""
+        user = {
+            "uuid": _text("uuid", uuid, empty=False),
+            "email": _text("email", email),
+            "firstName": _text("first_name", first_name),
+            "lastName": _text("last_name", last_name),
+            "teamUUID": None if team_uuid is None else _text("team_uuid", team_uuid),
+        }
+        with self._lock:
+            if any(other["uuid"] == uuid for other in _demo_users() + self._users_extra):
+                raise ValueError(f"uuid: a user with uuid {uuid!r} is already served")
+            self._users_extra.append(user)
+        return dict(user)
+
+    @property
+    def users_extra(self) -> list[dict[str, Any]]:
+        """A copy of the users `add_user` added, as served."""
+        with self._lock:
+            return [dict(user) for user in self._users_extra]
+
+    def users(self, team_uuid: str | None = None) -> list[dict[str, Any]]:
+        """Every user `GET /v2/organizations/users` serves (the demo users, then
+        `users_extra`), narrowed to one team when `team_uuid` is given."""
+        with self._lock:
+            everyone = _demo_users() + [dict(user) for user in self._users_extra]
+        if team_uuid is None:
+            return everyone
+        return [user for user in everyone if user["teamUUID"] == team_uuid]
+
     def _require(self, conversation_id: str) -> int:
         index = self._index_of(conversation_id)
         if index is None:
@@ -798,6 +1143,99 @@ def _without_crm_records(resource: dict[str, Any]) -> dict[str, Any]:
     attributes.update({name: {} for name in _CRM_MAPS})
     attributes.update({name: [] for name in _CRM_LISTS})
     return {**resource, "attributes": attributes}
+
+
+def _without_maps(resource: dict[str, Any]) -> dict[str, Any]:
+    """A list entry under `omit_maps_in_list`: neither intelligence map at all."""
+    attributes = {k: v for k, v in resource["attributes"].items() if k not in _CRM_MAPS}
+    return {**resource, "attributes": attributes}
+
+
+def _evidence_scorecard(conversation_id: str) -> dict[str, Any]:
+    """A one-item scorecard for `evidences_null` on a call that has none."""
+    return {
+        "uuid": stable_uuid("sandbox-scorecard", conversation_id),
+        "title": "Sandbox Scorecard",
+        "items": [
+            {
+                "uuid": stable_uuid("sandbox-scorecard-item", conversation_id),
+                "title": "Next step agreed",
+                "description": "The rep agreed a dated next step with the customer.",
+                "evidences": [],
+                "numericResult": {"score": 3, "min": 0, "max": 5},
+            }
+        ],
+        "summary": {"averageScore": 3.0, "min": 0, "max": 5, "summaryText": "One item."},
+    }
+
+
+def _corrupted(resource: dict[str, Any], kinds: Iterable[str]) -> dict[str, Any]:
+    """A copy of `resource` bent by each of `kinds` (see `SandboxState.corrupt`). An item
+    corruption bends the first extracted item (`map_value_string` replaces the last, so
+    it combines with the others); one that finds nothing to bend does nothing."""
+    # Bent parts are replaced by new dicts, never edited in place: the demo data shares
+    # dicts between sections (an attendee is the participant), and only one may bend.
+    bent = copy.deepcopy(resource)
+    attributes: dict[str, Any] = bent["attributes"]
+    found = attributes.get("extractedIntelligence")
+    extracted: dict[str, Any] = found if isinstance(found, dict) else {}
+    items = list(extracted.items())
+    first: dict[str, Any] | None = None
+    if items and isinstance(items[0][1], dict):
+        first = extracted[items[0][0]] = dict(items[0][1])
+    for kind in kinds:
+        if kind == "null_title":
+            attributes["title"] = None
+        elif kind == "null_user":
+            attributes["userUUID"] = None
+        elif kind == "null_team":
+            attributes["teamUUID"] = None
+        elif kind == "float_duration":
+            attributes["mediaDuration"] = FLOAT_DURATION
+        elif kind == "missing_created_at":
+            attributes.pop("createdAt", None)
+        elif kind == "id_not_string":
+            text = str(bent.get("id"))
+            bent["id"] = int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
+        elif kind == "null_email":
+            participants = attributes.get("participants")
+            if participants and isinstance(participants[0], dict):
+                participants[0] = {**participants[0], "email": None}
+        elif kind == "evidences_null":
+            cards = attributes.get("scorecardResults")
+            if not isinstance(cards, list):
+                cards = attributes["scorecardResults"] = []
+            card_item = next(
+                (
+                    item
+                    for card in cards
+                    if isinstance(card, dict) and isinstance(card.get("items"), list)
+                    for item in card["items"]
+                    if isinstance(item, dict)
+                ),
+                None,
+            )
+            if card_item is None:
+                card = _evidence_scorecard(str(attributes.get("uuid", bent.get("id"))))
+                cards.append(card)
+                card_item = card["items"][0]
+            card_item["evidences"] = None  # scorecard items are not shared
+        elif kind == "map_value_string" and items:
+            key, last = items[-1]
+            value = last.get("value") if isinstance(last, dict) else last
+            extracted[key] = value if isinstance(value, str) else json.dumps(value)
+        elif first is not None:
+            if kind == "null_category":
+                first["category"] = None
+            elif kind == "source_object":
+                first["source"] = copy.deepcopy(SOURCE_OBJECT)
+            elif kind == "refreshing_null":
+                first["refreshing"] = None
+            elif kind == "item_without_id":
+                first.pop("id", None)
+            elif kind == "item_without_key":
+                first.pop("key", None)
+    return bent
 
 
 def _break_resource(resource: dict[str, Any]) -> dict[str, Any]:
@@ -951,11 +1389,14 @@ def _confirm_body(payload: Any) -> tuple[list[dict[str, Any]], str | None]:
 
 
 _LIST = re.compile(r"^/v2/conversations/list/?$")
+_USERS = re.compile(r"^/v2/organizations/users/?$")
 _ONE = re.compile(r"^/v2/conversations/(?P<id>[^/]+)/?$")
 _CONFIRM = re.compile(r"^/v2/conversations/(?P<id>[^/]+)/crm/confirm/?$")
 _SCENARIO = re.compile(
-    r"^/_sandbox/conversations/(?P<id>[^/]+)/(?P<name>reextract|confirm-outside|typed-items)/?$"
+    r"^/_sandbox/conversations/(?P<id>[^/]+)/"
+    r"(?P<name>reextract|confirm-outside|typed-items|corrupt|delete)/?$"
 )
+_USER_FIELDS = ("uuid", "email", "first_name", "last_name", "team_uuid")
 
 
 class SandboxApp:
@@ -1010,6 +1451,11 @@ class SandboxApp:
             recorded = request.json if not request.json_error else request.body.decode("latin-1")
             state.record_confirm_call(confirm["id"], recorded)
 
+        latency = state.latency_seconds
+        if latency:
+            # Outside any lock: the server is threaded, so slow answers overlap.
+            time.sleep(latency)
+
         fault = state.take_fault(request.method, request.target)
         if fault is None:
             return self._dispatch(request)
@@ -1038,7 +1484,7 @@ class SandboxApp:
             real = self._dispatch(request, apply=False)
             return _Response(200, _break_contract(real.payload if real.status == 200 else None))
         status = fault.status or 500
-        response = _fault_error(status, fault)
+        response = _fault_error(status, fault, request)
         if fault.retry_after is not None:
             retry_after = fault.retry_after
             if isinstance(retry_after, float) and retry_after.is_integer():
@@ -1066,6 +1512,10 @@ class SandboxApp:
             if request.method != "GET":
                 return _method_not_allowed("GET")
             return self._get(one["id"])
+        if _USERS.match(request.path) and not self.state.users_endpoint_missing:
+            if request.method != "GET":
+                return _method_not_allowed("GET")
+            return self._users(request)
         return _error(404, "Not found")
 
     def _list(self, request: _Request) -> _Response:
@@ -1073,18 +1523,19 @@ class SandboxApp:
             query = _list_query(request)
         except _BadRequest as error:
             return _error(400, str(error))
-        page, total = self.state.list_conversations(query)
-        base = "/v2/conversations/list"
+        return _Response(200, self.state.list_envelope(query))
+
+    def _users(self, request: _Request) -> _Response:
+        """`GET /v2/organizations/users`: paged like the list, `teamUUID` narrows it."""
+        try:
+            page = _parse_int(request, "page", 1, 1, None)
+            size = _parse_int(request, "size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+        except _BadRequest as error:
+            return _error(400, str(error))
+        users = self.state.users(request.param("teamUUID") or None)
+        start = (page - 1) * size
         return _Response(
-            200,
-            {
-                "data": page,
-                "links": {
-                    "self": f"{base}?page={query.page}&size={query.size}",
-                    "related": f"{base}?page={query.page + 1}&size={query.size}",
-                },
-                "meta": {"totalRecords": total},
-            },
+            200, {"data": users[start : start + size], "meta": {"totalRecords": len(users)}}
         )
 
     def _get(self, conversation_id: str) -> _Response:
@@ -1152,6 +1603,12 @@ class SandboxApp:
                 return _Response(200, state.configure(**request.json))
             except ValueError as error:
                 return _error(400, str(error))
+        if request.path == "/_sandbox/users":
+            if request.method == "GET":
+                return _Response(200, {"users": state.users_extra})
+            if request.method != "POST":
+                return _method_not_allowed("GET, POST")
+            return self._add_user(request)
         scenario = _SCENARIO.match(request.path)
         if scenario:
             if request.method != "POST":
@@ -1187,6 +1644,16 @@ class SandboxApp:
                 if set(body) != {"values"} or not isinstance(values, dict):
                     raise ValueError('The body must be {"values": {key: value, ...}}')
                 resource = state.confirm_outside(conversation_id, values)
+            elif name == "corrupt":
+                kind = body.get("kind")
+                if set(body) != {"kind"} or not isinstance(kind, str):
+                    raise ValueError('The body must be {"kind": "<corruption>"}')
+                resource = state.corrupt(conversation_id, kind)
+            elif name == "delete":
+                if body:
+                    raise ValueError("The body must be empty")
+                state.delete_conversation(conversation_id)
+                return _Response(200, {"deleted": conversation_id})
             else:
                 resource = state.add_typed_items(conversation_id)
         except KeyError:
@@ -1195,14 +1662,37 @@ class SandboxApp:
             return _error(400, str(error))
         return _Response(200, resource)
 
+    def _add_user(self, request: _Request) -> _Response:
+        """`POST /_sandbox/users` with the arguments of `SandboxState.add_user`."""
+        body = request.json
+        if not isinstance(body, dict):
+            return _error(400, "The body must be a JSON object")
+        unknown = sorted(set(body) - set(_USER_FIELDS))
+        if unknown:
+            return _error(400, f"Unknown fields: {', '.join(unknown)}")
+        missing = [name for name in _USER_FIELDS if name not in body]
+        if missing:
+            return _error(400, f"Missing fields: {', '.join(missing)}")
+        try:
+            user = self.state.add_user(**body)
+        except ValueError as error:
+            return _error(400, str(error))
+        return _Response(201, user)
 
-def _fault_error(status: int, fault: Fault) -> _Response:
-    """The error answer of a `status` fault, with its body in the shape `fault.body` names."""
+
+def _fault_error(status: int, fault: Fault, request: _Request) -> _Response:
+    """The error answer of a `status` fault, with its body in the shape `fault.body` names.
+    With `echo_key`, the text repeats the request's key (after `detail`, when set)."""
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = f"status {status}"
-    text = fault.detail if fault.detail is not None else f"Sandbox fault: {phrase}"
+    if fault.echo_key:
+        header = (request.authorization or "").strip()
+        echo = f"Invalid token {header} for key {_bare_key(header)}"
+        text = echo if fault.detail is None else f"{fault.detail} {echo}"
+    else:
+        text = fault.detail if fault.detail is not None else f"Sandbox fault: {phrase}"
     if fault.body == "message":
         return _Response(status, {"message": text})
     if fault.body == "jsonapi":

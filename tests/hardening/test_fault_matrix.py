@@ -16,7 +16,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from attention_review.reviews.models import ConfirmationAttempt, Conversation, SyncRun
+from attention_review.reviews.models import (
+    ConfirmationAttempt,
+    Conversation,
+    SetAsideRecord,
+    SyncRun,
+)
 from tests.hardening.helpers import (
     HTMX,
     REP_EDIT,
@@ -77,12 +82,21 @@ def sync_now(client):
     return response.content.decode()
 
 
+# The sync's listing of page 2 (not page 2 of the organisation's users).
+LIST_PAGE_2 = "withCrmRecords=true&page=2"
+
+
 def list_requests(sandbox, page: int) -> int:
     """Requests for one page of the sync's listing (not the owner look-ups)."""
     return sandbox.state.request_count(f"withCrmRecords=true&page={page}", method="GET")
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=cell_ids(CELLS))
+# A page whose records break the contract does not fail the sync: its records are set
+# aside one by one (test_a_page_breaking_the_contract_is_set_aside_and_the_rest_stored).
+WHOLE_PAGE_FAULTS = [cell for cell in CELLS if cell.fault["kind"] != "contract"]
+
+
+@pytest.mark.parametrize("cell", WHOLE_PAGE_FAULTS, ids=cell_ids(WHOLE_PAGE_FAULTS))
 def test_sync_cell(cell, sandbox, rep, rep2, manager, caplog):
     manager_client = client_for(manager)
     assert "failed" not in sync_now(manager_client)
@@ -104,7 +118,7 @@ def test_sync_cell(cell, sandbox, rep, rep2, manager, caplog):
     before = timezone.now()
     page_1_requests = list_requests(sandbox, 1)
     page_2_requests = list_requests(sandbox, 2)
-    sandbox.state.add_fault(**cell.fault, times=None, path_contains="page=2", method="GET")
+    sandbox.state.add_fault(**cell.fault, times=None, path_contains=LIST_PAGE_2, method="GET")
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger=CLIENT_LOGGER):
         panel = sync_now(manager_client)
@@ -141,7 +155,7 @@ RETRIED_READS = [cell for cell in CELLS if cell.read_delays]
 
 @pytest.mark.parametrize("cell", RETRIED_READS, ids=cell_ids(RETRIED_READS))
 def test_a_passing_fault_costs_the_sync_one_retry(cell, sandbox, rep, rep2, manager):
-    sandbox.state.add_fault(**cell.fault, times=1, path_contains="page=2", method="GET")
+    sandbox.state.add_fault(**cell.fault, times=1, path_contains=LIST_PAGE_2, method="GET")
     assert "failed" not in sync_now(client_for(manager))
     run = SyncRun.objects.get()
     assert run.status == SyncRun.Status.SUCCEEDED
@@ -293,3 +307,25 @@ def test_the_reliability_doc_states_these_figures():
         confirm_row = confirm_rows[cell.name]
         assert f"{cell.confirm_posts} POST" in confirm_row, confirm_row
         assert cell.confirm_message.split(".")[0] in confirm_row, confirm_row
+
+
+def test_a_page_breaking_the_contract_is_set_aside_and_the_rest_stored(sandbox, rep, manager):
+    """Every record of page 2 breaks the contract: they are set aside with the reason and
+    the run goes on to the pages after it, and says what it could not store."""
+    manager_client = client_for(manager)
+    sync_now(manager_client)
+    sandbox.state.add_fault(kind="contract", times=1, path_contains=LIST_PAGE_2, method="GET")
+    panel = sync_now(manager_client)
+    run = SyncRun.objects.order_by("-pk").first()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.set_aside == PAGE_SIZE
+    assert run.pages == 3, "the pages after the broken one were read"
+    assert any("were stored" in warning for warning in run.warnings), run.warnings
+    assert "set aside" in panel
+    open_records = SetAsideRecord.objects.filter(resolved_at__isnull=True, kind="record")
+    assert open_records.count() == PAGE_SIZE
+    assert "broke the contract" in open_records.first().reason
+
+    # Retried on the next run: read fine this time, they are resolved.
+    sync_now(manager_client)
+    assert not SetAsideRecord.objects.filter(resolved_at__isnull=True, kind="record").exists()

@@ -14,6 +14,7 @@ from attention_review.reviews.models import (
     ConfirmationAttempt,
     Conversation,
     IntelligenceItem,
+    SetAsideRecord,
     SyncRun,
     Team,
 )
@@ -233,32 +234,49 @@ def test_an_id_that_reads_as_a_path_is_never_put_in_a_url(
     assert ConfirmationAttempt.objects.get().outcome == ConfirmationAttempt.Outcome.FAILED
 
 
-@pytest.mark.parametrize(
-    ("where", "value"),
-    [("id", "c" * 65), ("userUUID", "u" * 65), ("item id", "i" * 201), ("item key", "k" * 201)],
-)
-def test_an_id_too_long_to_store_whole_fails_the_sync_by_name_and_stores_nothing_of_it(
+@pytest.mark.parametrize(("where", "value"), [("id", "c" * 65), ("userUUID", "u" * 65)])
+def test_a_record_with_an_id_too_long_to_store_whole_is_set_aside_by_name(
     sandbox, api, synced, rep, manager, where, value
 ):
+    """A cut id would name another conversation: the record is set aside, with the field
+    and the rule it broke, and the rest of the sync goes on."""
     owner = AttentionUser.objects.get(user=rep).attention_uuid
     resource = hostile_conversation("conv-long-0001", owner, "")
     if where == "id":
         resource["id"] = resource["attributes"]["uuid"] = value
-    elif where == "userUUID":
-        resource["attributes"]["userUUID"] = value
     else:
-        item = resource["attributes"]["extractedIntelligence"]["next_steps"]
-        item["id" if where == "item id" else "key"] = value
+        resource["attributes"]["userUUID"] = value
     sandbox.state.add_conversation(resource)
     before = Conversation.objects.count()
     client = client_for(manager)
     panel = client.post(reverse("reviews:sync-now"), headers=HTMX).content.decode()
-    assert "failed" in panel
-    assert "AttentionContractError: Response broke the contract" in panel
-    error = SyncRun.objects.order_by("-pk").first().error
-    assert "characters" in error, "the field and the rule it broke are named"
+    run = SyncRun.objects.order_by("-pk").first()
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.set_aside == 1
+    assert "1 set aside" in panel
+    record = SetAsideRecord.objects.get(kind="record", resolved_at__isnull=True)
+    assert "broke the contract" in record.reason
+    assert "characters" in record.reason, "the field and the rule it broke are named"
     assert Conversation.objects.count() == before
     assert client.get(reverse("reviews:queue")).status_code == 200
+
+
+@pytest.mark.parametrize(("where", "value"), [("item id", "i" * 201), ("item key", "k" * 201)])
+def test_an_item_with_an_id_too_long_is_skipped_with_a_reason_and_the_call_stored(
+    sandbox, api, synced, rep, manager, where, value
+):
+    owner = AttentionUser.objects.get(user=rep).attention_uuid
+    resource = hostile_conversation("conv-long-0001", owner, "")
+    item = resource["attributes"]["extractedIntelligence"]["next_steps"]
+    item["id" if where == "item id" else "key"] = value
+    sandbox.state.add_conversation(resource)
+    client_for(manager).post(reverse("reviews:sync-now"), headers=HTMX)
+    stored = Conversation.objects.get(attention_id="conv-long-0001")
+    assert not stored.items.filter(key="next_steps").exists()
+    assert stored.items.exists(), "the call's other items are stored"
+    skipped = SetAsideRecord.objects.get(kind="item", resolved_at__isnull=True)
+    assert "next_steps" in skipped.reason
+    assert "characters" in skipped.reason
 
 
 # Values the rep types ----------------------------------------------------------------

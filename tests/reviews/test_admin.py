@@ -11,8 +11,10 @@ from attention_review.reviews.models import (
     ConfirmationAttempt,
     ConfirmedItem,
     Conversation,
+    SetAsideRecord,
     SyncRun,
 )
+from attention_review.reviews.services.sync import set_aside
 from tests.factories import make_attempt, make_conversation, make_item, make_team
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +32,12 @@ def some_of_everything(synced, rep, manager):
         conversation=conversation, user=rep, items=[("budget", "$1", "$2", True, False)]
     )
     AuditCorrection.objects.create(attempt=attempt, author=manager, note="Budget was in EUR")
+    set_aside(
+        kind=SetAsideRecord.Kind.RECORD,
+        subject="conv-without-created-at",
+        reason="attributes.createdAt: Field required",
+        raw={"id": "conv-without-created-at", "attributes": {"title": "No date"}},
+    )
     return attempt
 
 

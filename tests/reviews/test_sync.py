@@ -87,7 +87,9 @@ def test_incremental_sync_starts_from_the_last_success_minus_the_overlap(synced,
 
 
 def test_a_failed_sync_is_recorded_and_the_next_one_resumes(db, sandbox, api, rep, rep2):
-    sandbox.state.add_fault(kind="status", status=503, times=None, path_contains="page=2")
+    sandbox.state.add_fault(
+        kind="status", status=503, times=None, path_contains="withCrmRecords=true&page=2"
+    )
     with pytest.raises(AttentionUnavailable):
         conversation_sync(client=api)
     failed = SyncRun.objects.get()

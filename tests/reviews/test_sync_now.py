@@ -56,8 +56,15 @@ def test_sync_now_requires_post(login, manager, db):
     assert login(manager).get(reverse("reviews:sync-now")).status_code == 405
 
 
-def test_the_periodic_scheduler_queues_a_sync(sandbox, rep, db):
+def test_the_periodic_scheduler_queues_a_sync_and_the_reconcile_when_due(sandbox, rep, db):
     from django.core.management import call_command
 
     call_command("schedule_sync", "--once")
-    assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+    sync = SyncRun.objects.get(kind=SyncRun.Kind.SYNC)
+    assert sync.status == SyncRun.Status.SUCCEEDED
+    reconcile = SyncRun.objects.get(kind=SyncRun.Kind.RECONCILE)
+    assert reconcile.status == SyncRun.Status.SUCCEEDED
+    assert reconcile.records_seen == sync.created, "every conversation re-read once"
+
+    call_command("schedule_sync", "--once")
+    assert SyncRun.objects.filter(kind=SyncRun.Kind.RECONCILE).count() == 1, "not due again"

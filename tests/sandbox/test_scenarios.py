@@ -270,6 +270,15 @@ def test_settings_through_the_control_api_and_reset(server):
         "export_delay": 0.0,
         "export_outcome": "exported",
         "export_error": DEFAULT_EXPORT_ERROR,
+        "page_size_cap": None,
+        "ignore_page": False,
+        "total_records_offset": 0,
+        "total_records_missing": False,
+        "empty_page_at": None,
+        "omit_maps_in_list": False,
+        "filter_owner_email_ignored": False,
+        "users_endpoint_missing": False,
+        "latency_seconds": 0.0,
     }
     changed = control(server, "settings", {"confirm_answer": "no_content", "export_delay": 2})
     assert changed.status_code == 200

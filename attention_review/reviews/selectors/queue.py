@@ -31,7 +31,7 @@ def review_queue(user: AnyUser) -> QuerySet[Conversation]:
 
 
 def latest_sync() -> SyncRun | None:
-    return SyncRun.objects.order_by("-started_at", "-id").first()
+    return SyncRun.objects.filter(kind=SyncRun.Kind.SYNC).order_by("-started_at", "-id").first()
 
 
 def next_in_queue(user: AnyUser, *, after: Conversation) -> Conversation | None:

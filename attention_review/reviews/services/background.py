@@ -18,7 +18,9 @@ def sync_active() -> SyncRun | None:
     cutoff = timezone.now() - SYNC_STALE_AFTER
     return (
         SyncRun.objects.filter(
-            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING], started_at__gte=cutoff
+            kind=SyncRun.Kind.SYNC,
+            status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
+            started_at__gte=cutoff,
         )
         .order_by("-started_at")
         .first()

@@ -266,6 +266,11 @@ def review_confirm(
             .select_for_update()
             .first()
         )
+        if live is None and conversation.gone_at is not None:
+            raise ReviewError(
+                "Attention no longer has this conversation (it was deleted there), so it "
+                "cannot be confirmed. It is kept here for the audit."
+            )
         if live is None and not conversation.awaiting_review:
             # Confirmed already (or nothing to review): never post again, show the result.
             confirmed = conversation.confirmation_attempts.filter(

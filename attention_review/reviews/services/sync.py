@@ -4,24 +4,34 @@ The row mappings (`conversation_row`, `item_row`) are the one translation from a
 resource to table rows; the benchmark's database builder uses them too.
 """
 
+import hashlib
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone
+from pydantic import ValidationError
 
 from attention_review.attention import schemas
-from attention_review.attention.client import AttentionClient, AttentionError
+from attention_review.attention.client import (
+    AttentionClient,
+    AttentionContractError,
+    AttentionError,
+    AttentionNotFound,
+)
 
 from ..bulk import bulk_upsert
-from ..models import AttentionUser, Conversation, IntelligenceItem, SyncRun, Team
+from ..models import AttentionUser, Conversation, IntelligenceItem, SetAsideRecord, SyncRun, Team
 from ..values import same_value
 
 logger = logging.getLogger(__name__)
@@ -49,6 +59,7 @@ _CONVERSATION_SYNC_FIELDS = [
     "awaiting_review",
     "raw",
     "synced_at",
+    "gone_at",
 ]
 _ITEM_SYNC_FIELDS = [
     "key",
@@ -141,6 +152,7 @@ def conversation_row(
         awaiting_review=items_to_review > 0 and not hidden,
         raw=resource.raw,
         synced_at=now,
+        gone_at=None,
     )
 
 
@@ -172,7 +184,7 @@ def item_row(
     )
 
 
-class _PageWriter:
+class PageWriter:
     """Upserts pages of conversation resources in bulk: a few queries a page, not a row."""
 
     def __init__(self) -> None:
@@ -409,7 +421,7 @@ def confirmed_counterpart(
 
 def conversations_write(*, resources: list[schemas.Conversation]) -> tuple[int, int]:
     """Store conversations as Attention returned them, drafts kept; (created, updated)."""
-    return _PageWriter().write(resources)
+    return PageWriter().write(resources)
 
 
 def conversation_store(*, resource: schemas.Conversation) -> Conversation:
@@ -418,49 +430,278 @@ def conversation_store(*, resource: schemas.Conversation) -> Conversation:
     return Conversation.objects.get(attention_id=resource.id)
 
 
-def attention_users_link(*, client: AttentionClient) -> int:
-    """Match app users to Attention users by email; returns how many were linked.
+# Owner links --------------------------------------------------------------------------
 
-    The conversation resource names its owner only by `userUUID`, so for each app user
-    not yet linked we ask the list endpoint for one of the conversations they own.
+
+def attention_users_link(*, client: AttentionClient) -> list[str]:
+    """Link app accounts to Attention users from what the API states about its users
+    (`GET /organizations/users`), by email; returns warnings for the run.
+
+    Never from a filter the API may ignore. An email that two app accounts (or two
+    Attention users) share is refused with a clear message: linking either could show
+    one rep another's calls. A link an admin set is never changed here.
     """
-    user_model = get_user_model()
-    unlinked = (
-        user_model.objects.filter(is_active=True, attention_identities__isnull=True)
+    try:
+        users = _organization_users(client)
+    except AttentionNotFound:
+        return [
+            "Attention does not list its users (GET /organizations/users answered 404), so "
+            "no new account was linked: link app accounts to Attention users in the admin."
+        ]
+    except AttentionError as error:
+        return [f"Attention's users could not be read ({error.user_message}); links are as before."]
+    warnings: list[str] = []
+    by_email: dict[str, list[schemas.OrganizationUser]] = {}
+    for user in users:
+        if user.email.strip():
+            by_email.setdefault(user.email.strip().lower(), []).append(user)
+    accounts: dict[str, list[tuple[int, str]]] = {}
+    for pk, email, username in (
+        get_user_model()
+        .objects.filter(is_active=True)
         .exclude(email="")
-        .values_list("pk", "email")
-    )
-    linked = 0
-    for user_pk, user_email in unlinked:
-        pages = client.list_conversation_pages(
-            owner_email=user_email, hide_non_analyzed=False, with_crm_records=False
-        )
-        _, first_page = next(iter(pages))
-        owner_uuids = {resource.attributes.user_uuid for resource in first_page.data} - {""}
-        if len(owner_uuids) != 1:
+        .values_list("pk", "email", "username")
+    ):
+        accounts.setdefault(email.strip().lower(), []).append((pk, username))
+    for email, owners in by_email.items():
+        for owner in owners:
+            AttentionUser.objects.update_or_create(
+                attention_uuid=owner.uuid,
+                defaults={
+                    "email": email[:254],
+                    "name": f"{owner.first_name} {owner.last_name}".strip()[:200],
+                },
+            )
+        holders = accounts.get(email, [])
+        if len(owners) > 1 and holders:
+            _refuse_link(
+                email,
+                f"Attention lists {len(owners)} users with the email {email}; "
+                "none of them is linked to an app account.",
+                warnings,
+            )
             continue
-        (owner_uuid,) = owner_uuids
-        AttentionUser.objects.update_or_create(
-            attention_uuid=owner_uuid, defaults={"email": user_email, "user_id": user_pk}
+        if len(holders) > 1:
+            names = ", ".join(sorted(username for _, username in holders))
+            _refuse_link(
+                email,
+                f"Two or more app accounts use the email {email} ({names}): "
+                "none is linked to Attention's user. Give each account its own email.",
+                warnings,
+            )
+            continue
+        if not holders:
+            continue
+        (user_pk, _), (owner,) = holders[0], owners
+        linked = AttentionUser.objects.filter(attention_uuid=owner.uuid, user__isnull=True).update(
+            user_id=user_pk
         )
-        Conversation.objects.filter(owner_attention_uuid=owner_uuid).update(owner_id=user_pk)
-        linked += 1
-    return linked
+        if linked:
+            Conversation.objects.filter(owner_attention_uuid=owner.uuid).update(owner_id=user_pk)
+        SetAsideRecord.objects.filter(
+            kind=SetAsideRecord.Kind.LINK, subject=email[:200], resolved_at__isnull=True
+        ).update(resolved_at=timezone.now())
+    return warnings
 
 
-def _sync_window_start(*, full: bool) -> tuple[datetime | None, int]:
-    """Where a sync starts: (fromDateTime, first page)."""
+def _organization_users(client: AttentionClient) -> list[schemas.OrganizationUser]:
+    """Every user the API lists, page by page until an empty or repeated page."""
+    users: list[schemas.OrganizationUser] = []
+    seen_pages: set[tuple[str, ...]] = set()
+    for page_number in range(1, _MAX_USER_PAGES + 1):
+        page = client.list_users_page(page_number)
+        readable = []
+        for record in page.data:
+            try:
+                readable.append(schemas.OrganizationUser.model_validate(record))
+            except ValidationError:
+                continue  # a user without a uuid cannot be linked to anything
+        ids = tuple(user.uuid for user in readable)
+        if not page.data or ids in seen_pages:
+            break
+        seen_pages.add(ids)
+        users.extend(readable)
+    return users
+
+
+_MAX_USER_PAGES = 200
+
+
+def _refuse_link(email: str, reason: str, warnings: list[str]) -> None:
+    warnings.append(reason)
+    set_aside(kind=SetAsideRecord.Kind.LINK, subject=email, reason=reason, raw=None)
+
+
+# Records set aside ----------------------------------------------------------------------
+
+
+def set_aside(*, kind: str, subject: str, reason: str, raw: Any) -> None:
+    """Keep what could not be used, with the reason, for the Problems panel and the admin;
+    seen again, it is counted, not duplicated."""
+    now = timezone.now()
+    record, created = SetAsideRecord.objects.get_or_create(
+        kind=kind,
+        subject=subject[:200],
+        defaults={"reason": reason, "raw": raw, "last_seen": now},
+    )
+    if not created:
+        SetAsideRecord.objects.filter(pk=record.pk).update(
+            reason=reason, raw=raw, last_seen=now, times_seen=F("times_seen") + 1, resolved_at=None
+        )
+
+
+def _record_subject(record: Any, client: AttentionClient) -> str:
+    """What a broken record is about: its id when it has a usable one, else a hash."""
+    if isinstance(record, dict) and isinstance(record.get("id"), str) and record["id"].strip():
+        return client.redact(record["id"].strip())[:200]
+    text = json.dumps(record, sort_keys=True, default=str)
+    return "record " + hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _scrubbed(record: Any, client: AttentionClient) -> Any:
+    """The record as JSON with the key scrubbed from it, to keep and show."""
+    text = client.redact(json.dumps(record, ensure_ascii=False, default=str))
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+# Reading pages -------------------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    number: int
+    page: schemas.ListPage
+
+
+class _PageReader:
+    """Pages of the list in order, fetched up to `ahead` at a time (each by its own
+    client in its own thread), until a page comes back empty.
+
+    Paging follows what came back, never the requested size or the reported total: a
+    server that caps pages at 20 rows, undercounts its total or skips one page is read
+    to the end. An empty page before the reported total is probed once more; a page that
+    repeats the previous page's ids (a server that ignores `page`) ends the run with a
+    warning.
+    """
+
+    def __init__(
+        self,
+        client: AttentionClient,
+        *,
+        start_page: int,
+        ahead: int,
+        from_datetime: datetime | None,
+    ) -> None:
+        self.client = client
+        self.next_to_fetch = start_page
+        self.ahead = max(1, ahead)
+        self.from_datetime = from_datetime
+        self.warnings: list[str] = []
+        self._local = threading.local()
+        self._clients: list[AttentionClient] = []
+        self._lock = threading.Lock()
+
+    def _thread_client(self) -> AttentionClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self.client.clone()
+            self._local.client = client
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    def _fetch(self, number: int) -> schemas.ListPage:
+        return self._thread_client().list_page(number, from_datetime=self.from_datetime)
+
+    def pages(self, *, records_seen: Callable[[], int]) -> Iterator[_Page]:
+        with ThreadPoolExecutor(max_workers=self.ahead) as pool:
+            pending: dict[int, Future[schemas.ListPage]] = {}
+            number = self.next_to_fetch
+            previous_ids: tuple[object, ...] | None = None
+            empty_in_a_row = 0
+            try:
+                while True:
+                    while len(pending) < self.ahead:
+                        pending[self.next_to_fetch] = pool.submit(self._fetch, self.next_to_fetch)
+                        self.next_to_fetch += 1
+                    page = pending.pop(number).result()
+                    ids = tuple(
+                        record.get("id") if isinstance(record, dict) else repr(record)
+                        for record in page.data
+                    )
+                    if page.data and ids == previous_ids:
+                        self.warnings.append(
+                            f"Attention sent page {number} again with the same conversations "
+                            f"as page {number - 1} (it may ignore the page number): the sync "
+                            "stopped there."
+                        )
+                        return
+                    if not page.data:
+                        empty_in_a_row += 1
+                        total = page.total_records
+                        if empty_in_a_row > 1 or total is None or records_seen() >= total:
+                            return
+                    else:
+                        empty_in_a_row = 0
+                        previous_ids = ids
+                    yield _Page(number, page)
+                    number += 1
+            finally:
+                for future in pending.values():
+                    future.cancel()
+                for client in self._clients:
+                    client.close()
+
+
+def fetch_conversations(
+    client: AttentionClient, conversation_ids: list[str], *, concurrency: int
+) -> dict[str, schemas.Conversation | AttentionError]:
+    """`GET /conversations/{id}` for each id, `concurrency` at a time; each answer or the
+    error it gave."""
+    if not conversation_ids:
+        return {}
+    local = threading.local()
+    clients: list[AttentionClient] = []
+    lock = threading.Lock()
+
+    def fetch(conversation_id: str) -> schemas.Conversation | AttentionError:
+        own = getattr(local, "client", None)
+        if own is None:
+            own = local.client = client.clone()
+            with lock:
+                clients.append(own)
+        try:
+            return own.get_conversation(conversation_id)
+        except AttentionError as error:
+            return error
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+            answers = list(pool.map(fetch, conversation_ids))
+    finally:
+        for own in clients:
+            own.close()
+    return dict(zip(conversation_ids, answers, strict=True))
+
+
+# The sync ------------------------------------------------------------------------------
+
+
+def _sync_window_start(*, full: bool) -> tuple[datetime | None, int, int]:
+    """Where a sync starts: (fromDateTime, first page, records read before that page)."""
     if full:
-        return None, 1
-    last_success = SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).first()
+        return None, 1, 0
+    runs = SyncRun.objects.filter(kind=SyncRun.Kind.SYNC)
+    last_success = runs.filter(status=SyncRun.Status.SUCCEEDED).first()
     from_datetime = None
     if last_success is not None:
         overlap = timedelta(minutes=settings.ATTENTION_SYNC_OVERLAP_MINUTES)
         from_datetime = last_success.started_at - overlap
     # A run that failed part-way over the same window resumes after its last stored page.
-    last_run = SyncRun.objects.filter(
-        status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED]
-    ).first()
+    last_run = runs.filter(status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED]).first()
     if (
         last_run is not None
         and last_run.status == SyncRun.Status.FAILED
@@ -468,8 +709,100 @@ def _sync_window_start(*, full: bool) -> tuple[datetime | None, int]:
         and last_run.from_datetime == from_datetime
         and last_run.pages
     ):
-        return from_datetime, last_run.start_page + last_run.pages
-    return from_datetime, 1
+        return from_datetime, last_run.start_page + last_run.pages, last_run.records_seen
+    return from_datetime, 1, 0
+
+
+@dataclass
+class PageOutcome:
+    created: int = 0
+    updated: int = 0
+    set_aside: int = 0
+    fetched_singly: int = 0
+    gone: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def _store_records(
+    writer: "PageWriter", client: AttentionClient, records: list[Any], *, concurrency: int
+) -> PageOutcome:
+    """Store one page's records, each on its own: a record that breaks the contract is set
+    aside with the reason and the rest are stored; a record without the intelligence maps
+    is fetched on its own to get them."""
+    outcome = PageOutcome()
+    readable: list[schemas.Conversation] = []
+    for record in records:
+        try:
+            readable.append(client.parse_conversation(record))
+        except AttentionContractError as error:
+            set_aside(
+                kind=SetAsideRecord.Kind.RECORD,
+                subject=_record_subject(record, client),
+                reason=error.detail,
+                raw=_scrubbed(record, client),
+            )
+            outcome.set_aside += 1
+    missing = [resource.id for resource in readable if not resource.attributes.extracted_reported]
+    if missing:
+        answers = fetch_conversations(client, missing, concurrency=concurrency)
+        for position, resource in enumerate(readable):
+            answer = answers.get(resource.id)
+            if isinstance(answer, schemas.Conversation):
+                readable[position] = answer
+                outcome.fetched_singly += 1
+            elif isinstance(answer, AttentionNotFound):
+                outcome.gone += 1
+            elif isinstance(answer, AttentionError):
+                outcome.warnings.append(
+                    f"Conversation {resource.id} came without its intelligence and could not be "
+                    f"read on its own ({answer.user_message}); its items are as before."
+                )
+    for resource in readable:
+        for reason in resource.attributes.skipped_items:
+            set_aside(
+                kind=SetAsideRecord.Kind.ITEM,
+                subject=f"{resource.id} {reason}"[:200],
+                reason=reason,
+                raw=None,
+            )
+            outcome.set_aside += 1
+    created, updated = store_resources(writer, readable, outcome, client)
+    outcome.created, outcome.updated = created, updated
+    stored = [resource.id for resource in readable]
+    SetAsideRecord.objects.filter(
+        kind=SetAsideRecord.Kind.RECORD, subject__in=stored, resolved_at__isnull=True
+    ).update(resolved_at=timezone.now())
+    return outcome
+
+
+def store_resources(
+    writer: "PageWriter",
+    resources: list[schemas.Conversation],
+    outcome: PageOutcome,
+    client: AttentionClient,
+) -> tuple[int, int]:
+    """Write the page in bulk; if the database refuses it, write record by record and set
+    aside the ones it refuses, so one record never costs the others."""
+    try:
+        return writer.write(resources)
+    except DatabaseError:
+        logger.warning("A page could not be stored in bulk; storing its records one by one")
+    created = updated = 0
+    for resource in resources:
+        try:
+            one_created, one_updated = writer.write([resource])
+        except DatabaseError as error:
+            set_aside(
+                kind=SetAsideRecord.Kind.RECORD,
+                subject=client.redact(resource.id),
+                reason=f"The database refused it ({type(error).__name__}).",
+                raw=_scrubbed(resource.raw, client),
+            )
+            outcome.set_aside += 1
+            continue
+        created += one_created
+        updated += one_updated
+    return created, updated
 
 
 def conversation_sync(
@@ -479,40 +812,76 @@ def conversation_sync(
     started_by: User | None = None,
     on_page: Callable[[SyncRun], None] | None = None,
     run: SyncRun | None = None,
+    concurrency: int | None = None,
 ) -> SyncRun:
-    """Pull conversations from Attention into the database, one page at a time.
+    """Pull conversations from Attention into the database.
 
-    Each page is stored in its own transaction, so a failure keeps what was stored and
-    the next run resumes after it. Errors are recorded on the run, then re-raised.
+    Pages are fetched up to `concurrency` at a time and stored in order, each in its own
+    transaction, so a failure keeps what was stored and the next run resumes after it.
+    Nothing about one record can stop the run. Errors are recorded on the run, then
+    re-raised; what went wrong without stopping it is in `run.warnings`.
     `run` is a run recorded as queued by `sync_enqueue`; without one a new run starts.
     """
-    from_datetime, start_page = _sync_window_start(full=full)
+    ahead = concurrency or settings.ATTENTION_SYNC_CONCURRENCY
+    from_datetime, start_page, read_before = _sync_window_start(full=full)
     if run is None:
         run = SyncRun(started_by=started_by)
+    run.kind = SyncRun.Kind.SYNC
     run.full = full
     run.from_datetime = from_datetime
     run.start_page = start_page
     run.status = SyncRun.Status.RUNNING
     run.save()
+    progress = [
+        "pages",
+        "created",
+        "updated",
+        "pages_total",
+        "records_seen",
+        "total_reported",
+        "set_aside",
+        "fetched_singly",
+        "gone",
+        "warnings",
+    ]
     try:
-        attention_users_link(client=client)
-        writer = _PageWriter()
-        pages = client.list_conversation_pages(from_datetime=from_datetime, start_page=start_page)
-        for page_number, page in pages:
-            created, updated = writer.write(page.data)
+        run.warnings = list(attention_users_link(client=client))
+        writer = PageWriter()
+        reader = _PageReader(
+            client, start_page=start_page, ahead=ahead, from_datetime=from_datetime
+        )
+        for fetched in reader.pages(records_seen=lambda: read_before + run.records_seen):
+            page = fetched.page
+            outcome = _store_records(writer, client, page.data, concurrency=ahead)
             run.pages += 1
-            run.created += created
-            run.updated += updated
-            size = client.page_size
-            run.pages_total = max(-(-page.meta.total_records // size), page_number)
-            run.save(update_fields=["pages", "created", "updated", "pages_total"])
+            run.records_seen += len(page.data)
+            run.created += outcome.created
+            run.updated += outcome.updated
+            run.set_aside += outcome.set_aside
+            run.fetched_singly += outcome.fetched_singly
+            run.gone += outcome.gone
+            run.warnings.extend(outcome.warnings)
+            if page.total_records is not None:
+                run.total_reported = page.total_records
+            per_page = max(len(page.data), 1)
+            estimate = -(-(run.total_reported or 0) // per_page) if run.total_reported else 0
+            run.pages_total = max(estimate, fetched.number)
+            run.save(update_fields=progress)
             if on_page is not None:
                 on_page(run)
+        run.warnings.extend(reader.warnings)
+        stored = read_before + run.records_seen - run.set_aside
+        if run.total_reported is not None and stored < run.total_reported:
+            run.warnings.append(
+                f"Attention reported {run.total_reported} conversations; {stored} were stored."
+            )
     except AttentionError as error:
         run.status = SyncRun.Status.FAILED
-        run.error = f"{type(error).__name__}: {error.detail or error.user_message}"[:2000]
+        run.error = client.redact(f"{type(error).__name__}: {error.detail or error.user_message}")[
+            :2000
+        ]
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
+        run.save(update_fields=["status", "error", "finished_at", "warnings"])
         logger.warning("Sync %s failed after %d pages: %s", run.pk, run.pages, run.error)
         raise
     except Exception as error:
@@ -521,10 +890,12 @@ def conversation_sync(
         run.status = SyncRun.Status.FAILED
         run.error = f"Internal error ({type(error).__name__}); see the server log."
         run.finished_at = timezone.now()
-        run.save(update_fields=["status", "error", "finished_at"])
+        run.save(update_fields=["status", "error", "finished_at", "warnings"])
         logger.exception("Sync %s failed after %d pages", run.pk, run.pages)
         raise
     run.status = SyncRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+    run.save(update_fields=["status", "finished_at", "warnings"])
+    for warning in run.warnings:
+        logger.warning("Sync %s: %s", run.pk, warning)
     return run

@@ -4,13 +4,15 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from attention_review.reviews.services.background import sync_enqueue
-from attention_review.reviews.tasks import follow_exports_task
+from attention_review.reviews.services.reconcile import reconcile_due
+from attention_review.reviews.tasks import follow_exports_task, reconcile_task
 
 
 class Command(BaseCommand):
     help = (
         "Queue a background sync every --interval seconds (skipped while one is under way), "
-        "and a check of the exports to the CRM that are not final yet. "
+        "a check of the exports to the CRM that are not final yet, and the periodic "
+        "reconcile of older conversations when it is due. "
         "Run one of these beside the db_worker processes; cron running it with --once works too."
     )
 
@@ -25,6 +27,10 @@ class Command(BaseCommand):
             self.stdout.write(f"Sync {run.pk} {state}.")
             # The sweep behind the per-confirm export checks (a worker restart loses none).
             follow_exports_task.enqueue()
+            # Older conversations, re-read once a period (ATTENTION_RECONCILE_EVERY_HOURS).
+            if reconcile_due():
+                reconcile_task.enqueue()
+                self.stdout.write("Reconcile queued.")
             if once:
                 return
             time.sleep(max(interval, 30))

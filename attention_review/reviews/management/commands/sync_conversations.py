@@ -1,7 +1,7 @@
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
 
 from attention_review.attention.client import AttentionError, client_from_settings
 from attention_review.reviews.models import SyncRun
@@ -19,33 +19,36 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, full: bool, **options: Any) -> None:
-        show_progress = self.stdout.isatty()
+        # A progress bar (rate, time left, records set aside) on a terminal only: cron
+        # and CI logs get the summary line alone.
+        bar = tqdm(
+            unit=" conversations",
+            disable=not self.stdout.isatty(),
+            dynamic_ncols=True,
+            leave=True,
+        )
 
         def progress(run: SyncRun) -> None:
-            if not show_progress:
-                return
-            total = run.pages_total or run.pages
-            done = run.pages + run.start_page - 1
-            width = 30
-            filled = int(width * done / total) if total else width
-            bar = "#" * filled + "-" * (width - filled)
-            sys.stdout.write(
-                f"\r[{bar}] page {done}/{total} · {run.created} new · {run.updated} updated"
+            if run.total_reported:
+                bar.total = max(run.total_reported, run.records_seen)
+            bar.update(run.records_seen - bar.n)
+            bar.set_postfix(
+                new=run.created, updated=run.updated, set_aside=run.set_aside, refresh=False
             )
-            sys.stdout.flush()
 
         try:
             with client_from_settings() as client:
                 run = conversation_sync(client=client, full=full, on_page=progress)
         except AttentionError as error:
-            if show_progress:
-                sys.stdout.write("\n")
             raise CommandError(f"Sync failed: {error.user_message} ({error.detail})") from None
-        if show_progress:
-            sys.stdout.write("\n")
+        finally:
+            bar.close()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Synced {run.pages} page{'s' if run.pages != 1 else ''}: "
-                f"{run.created} new, {run.updated} updated conversations."
+                f"{run.created} new, {run.updated} updated conversations"
+                + (f", {run.set_aside} set aside." if run.set_aside else ".")
             )
         )
+        for warning in run.warnings:
+            self.stdout.write(self.style.WARNING(warning))
