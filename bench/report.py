@@ -151,6 +151,15 @@ def _targets(results: dict[str, Any]) -> list[str]:
             f"| sync peak memory flat in the number of conversations, < 250 MB at 100,000 "
             f"| {peaks} | {_met(flat and largest['peak_rss_mb'] < 250)} |"
         )
+    backfill = results.get("backfill")
+    if backfill:
+        lines.append(
+            f"| backfill of {backfill['conversations']:,} at "
+            f"{backfill['latency_seconds'] * 1000:.0f} ms a call: at most 1/3 of the time "
+            "of one page at a time "
+            f"| {backfill['concurrent']['seconds']} s vs {backfill['one_at_a_time']['seconds']} s "
+            f"(ratio {backfill['ratio']}) | {_met(backfill['ratio'] <= 1 / 3)} |"
+        )
     memory = results.get("worker_memory_kb", {})
     if memory:
         peak = max(values.get("VmRSS", 0) for values in memory.values()) / 1024
@@ -297,6 +306,31 @@ def _sizes(sizes: dict[str, dict[str, int]]) -> list[str]:
     return [*lines, ""]
 
 
+def _backfill(backfill: dict[str, Any]) -> list[str]:
+    """The backfill section: one page at a time against pages fetched ahead."""
+    latency = backfill["latency_seconds"] * 1000
+    rows = [
+        f"| {run['concurrency']} | {run['pages']} | {run['conversations']:,} | {run['seconds']} |"
+        for run in (backfill["one_at_a_time"], backfill["concurrent"])
+    ]
+    return [
+        f"## Backfill at {latency:.0f} ms per API call",
+        "",
+        "`python -m bench.backfill_bench`: a full sync of "
+        f"{backfill['conversations']:,} conversations from a sandbox that waits "
+        f"{latency:.0f} ms before answering every call (its `latency_seconds` switch), into a "
+        "fresh database, first one page at a time, then with pages fetched ahead "
+        "concurrently (`ATTENTION_SYNC_CONCURRENCY`) and stored in order.",
+        "",
+        "| pages fetched at once | pages | stored | seconds |",
+        "|---:|---:|---:|---:|",
+        *rows,
+        "",
+        f"Concurrent / one at a time: **{backfill['ratio']}** (target: at most 0.33).",
+        "",
+    ]
+
+
 def write(results: dict[str, Any]) -> Path:
     machine, build = results["machine"], results["build"]
     load_settings = results["load_settings"]
@@ -439,6 +473,8 @@ def write(results: dict[str, Any]) -> Path:
             *_sync(results["sync"]),
             "",
         ]
+    if results.get("backfill"):
+        lines += _backfill(results["backfill"])
     if results.get("scale_out"):
         lines += [
             "## Scale-out run (two app processes, two task workers, one database)",

@@ -196,6 +196,10 @@ def main() -> None:
         subprocess.run(  # noqa: S603
             [PYTHON, "-m", "bench.sync_bench", *sync_sizes], cwd=ROOT, env=env, check=True
         )
+        _step("backfill of 10,000 conversations at 300 ms a call, one page at a time and ahead")
+        subprocess.run(  # noqa: S603
+            [PYTHON, "-m", "bench.backfill_bench", "10000", "0.3"], cwd=ROOT, env=env, check=True
+        )
         if _setting("BENCH_SCALE_OUT", 1):
             from . import scale_out
 

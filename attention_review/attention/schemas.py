@@ -251,14 +251,14 @@ class ConversationAttributes(_Payload):
     def _read_maps(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         if not isinstance(data, dict):
             return handler(data)
+        # Left out or null is "not reported"; an object, even empty, is what the AI says.
+        reported = isinstance(data.get("extractedIntelligence"), dict)
         data = dict(data)
         skipped: list[str] = []
         for name in ("extractedIntelligence", "confirmedExtractedIntelligence"):
             data[name] = _readable_entries(name, data.get(name), skipped)
         model = handler(data)
-        model._extracted_reported = isinstance(data.get("extractedIntelligence"), dict) and (
-            "extractedIntelligence" in data
-        )
+        model._extracted_reported = reported
         model._skipped_items = tuple(skipped)
         return model
 
