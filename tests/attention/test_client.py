@@ -1,6 +1,7 @@
 """AttentionClient against the sandbox over real HTTP, with the sandbox's faults on."""
 
 import logging
+import re
 import time
 
 import pytest
@@ -441,3 +442,18 @@ def test_a_key_in_a_field_name_stays_out_of_a_skipped_items_reason(sandbox, api,
     assert read.attributes.extracted_intelligence
     for text in (reason, caplog.text):
         assert TEST_API_KEY not in text
+
+
+def test_every_call_is_logged_by_path_template_status_latency_and_retry(sandbox, api, caplog):
+    conversation = next(api.list_conversations())
+    sandbox.state.add_fault(kind="status", status=503, times=1, path_contains=conversation.id)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="attention_review.attention.client"):
+        api.get_conversation(conversation.id)
+    messages = [record.getMessage() for record in caplog.records]
+    calls = [message for message in messages if message.startswith("Attention call")]
+    line = r"Attention call GET /conversations/\{id\} -> %s in \d+ ms \(retry %s\)"
+    assert re.fullmatch(line % ("503", "0"), calls[0]), calls
+    assert re.fullmatch(line % ("200", "1"), calls[1]), calls
+    assert conversation.id not in " ".join(calls), "the template, never the id"
+    assert TEST_API_KEY not in caplog.text

@@ -18,29 +18,9 @@ from attention_review.sandbox.app import (
     Fault,
     SandboxState,
 )
-from attention_review.sandbox.server import SandboxServer
+from tests.sandbox.conftest import AUTH, KEY
 
-KEY = "sandbox-answers-key-8d2f"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 REP = DEMO_ATTENTION_USERS[0]
-
-
-@pytest.fixture(scope="module")
-def server():
-    with SandboxServer(SandboxState(api_key=KEY)) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state(server):
-    server.state.reset()
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
 
 
 def control(server, path, body=None, method="POST"):

@@ -14,28 +14,9 @@ from attention_review.sandbox.demo_data import (
 )
 from attention_review.sandbox.server import SandboxServer
 from tests.fixtures import attention_example
+from tests.sandbox.conftest import AUTH, KEY
 
-KEY = "sandbox-test-key-3b9e1d"
-AUTH = {"Authorization": f"Bearer {KEY}"}
 REP = DEMO_ATTENTION_USERS[0]
-
-
-@pytest.fixture(scope="module")
-def server():
-    with SandboxServer(SandboxState(api_key=KEY)) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state(server):
-    server.state.reset()
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
 
 
 def list_page(http, server, **params):

@@ -18,29 +18,7 @@ from attention_review.sandbox.app import (
     SandboxState,
 )
 from attention_review.sandbox.demo_data import LABELLED_EVERY, LABELLED_STAGE_OPTIONS
-from attention_review.sandbox.server import SandboxServer
 from tests.fixtures import attention_example
-
-KEY = "sandbox-scenario-key-51c0"
-AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-@pytest.fixture(scope="module")
-def server():
-    with SandboxServer(SandboxState(api_key=KEY)) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _fresh_state(server):
-    server.state.reset()
-
-
-@pytest.fixture
-def http():
-    with requests.Session() as session:
-        session.headers.update(AUTH)
-        yield session
 
 
 @pytest.fixture
