@@ -717,7 +717,8 @@ def _sync_window_start(*, full: bool) -> tuple[datetime | None, int, int]:
 class PageOutcome:
     created: int = 0
     updated: int = 0
-    set_aside: int = 0
+    set_aside: int = 0  # records and items
+    records_set_aside: int = 0
     fetched_singly: int = 0
     gone: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -742,6 +743,7 @@ def _store_records(
                 raw=_scrubbed(record, client),
             )
             outcome.set_aside += 1
+            outcome.records_set_aside += 1
     missing = [resource.id for resource in readable if not resource.attributes.extracted_reported]
     if missing:
         answers = fetch_conversations(client, missing, concurrency=concurrency)
@@ -799,6 +801,7 @@ def store_resources(
                 raw=_scrubbed(resource.raw, client),
             )
             outcome.set_aside += 1
+            outcome.records_set_aside += 1
             continue
         created += one_created
         updated += one_updated
@@ -850,6 +853,7 @@ def conversation_sync(
         reader = _PageReader(
             client, start_page=start_page, ahead=ahead, from_datetime=from_datetime
         )
+        records_set_aside = 0
         for fetched in reader.pages(records_seen=lambda: read_before + run.records_seen):
             page = fetched.page
             outcome = _store_records(writer, client, page.data, concurrency=ahead)
@@ -858,6 +862,7 @@ def conversation_sync(
             run.created += outcome.created
             run.updated += outcome.updated
             run.set_aside += outcome.set_aside
+            records_set_aside += outcome.records_set_aside
             run.fetched_singly += outcome.fetched_singly
             run.gone += outcome.gone
             run.warnings.extend(outcome.warnings)
@@ -870,7 +875,7 @@ def conversation_sync(
             if on_page is not None:
                 on_page(run)
         run.warnings.extend(reader.warnings)
-        stored = read_before + run.records_seen - run.set_aside
+        stored = read_before + run.records_seen - records_set_aside
         if run.total_reported is not None and stored < run.total_reported:
             run.warnings.append(
                 f"Attention reported {run.total_reported} conversations; {stored} were stored."
