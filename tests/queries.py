@@ -15,6 +15,9 @@ def describe(sql: str) -> str:
     """'SELECT auth_user', 'COUNT reviews_conversation', 'UPDATE reviews_intelligenceitem':
     the statement's kind and every table it touches, in order of first mention."""
     text = sql.lstrip().lstrip("(")  # PostgreSQL wraps the parts of a UNION
+    # PostgreSQL reads `.iterator()` through a server-side cursor: the query is the same.
+    if text.upper().startswith("DECLARE ") and " FOR " in text.upper():
+        text = text[text.upper().index(" FOR ") + len(" FOR ") :]
     verb = text.split(None, 1)[0].upper()
     if text.upper().startswith("SELECT COUNT("):
         verb = "COUNT"

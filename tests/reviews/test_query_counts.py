@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from attention_review.reviews.models import Conversation
 from tests.queries import queries_of
+from tests.reviews.test_confirm import confirm, edit_and_exclude
 
 pytestmark = pytest.mark.django_db
 
@@ -80,4 +81,58 @@ def test_item_save_makes_seven_queries(login, rep, conversation):
         "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
         "UPDATE reviews_intelligenceitem",
         "SELECT reviews_intelligenceitem",  # the progress, swapped out of band
+    ]
+
+
+def confirmed_calls(client, rep, count):
+    """Confirm `count` of the rep's calls, each with an edit and an exclusion."""
+    for conversation in Conversation.objects.filter(owner=rep, awaiting_review=True)[:count]:
+        edit_and_exclude(client, conversation)
+        confirm(client, conversation)
+
+
+def test_my_confirmations_queries_do_not_grow_with_the_history(login, rep, synced):
+    client = login(rep)
+    confirmed_calls(client, rep, 1)
+    client.get(reverse("reviews:my-confirmations"))  # reads and caches the role
+    expected = [
+        SESSION,
+        USER,
+        "SELECT reviews_confirmationattempt reviews_conversation",
+        "SELECT reviews_confirmeditem",  # every attempt's items, in one query
+    ]
+    assert queries_of(lambda: client.get(reverse("reviews:my-confirmations"))) == expected
+    confirmed_calls(client, rep, 3)
+    assert queries_of(lambda: client.get(reverse("reviews:my-confirmations"))) == expected
+
+
+def test_audit_queries_do_not_grow_with_the_ledger(login, rep, manager, synced):
+    confirmed_calls(login(rep), rep, 1)
+    client = login(manager)
+    client.get(reverse("reviews:audit"))
+    expected = [
+        SESSION,
+        USER,
+        "SELECT auth_user auth_group auth_user_groups reviews_confirmationattempt",  # reps
+        "SELECT reviews_team",
+        "SELECT reviews_confirmationattempt reviews_conversation reviews_team auth_user",
+        "SELECT reviews_confirmeditem",
+        "SELECT reviews_confirmationattempt",  # the summary, aggregated in one pass
+    ]
+    assert queries_of(lambda: client.get(reverse("reviews:audit"))) == expected
+    confirmed_calls(login(rep), rep, 3)
+    client = login(manager)
+    client.get(reverse("reviews:audit"))
+    assert queries_of(lambda: client.get(reverse("reviews:audit"))) == expected
+
+
+def test_problems_page_makes_three_queries_of_its_own(login, manager, synced):
+    client = login(manager)
+    client.get(reverse("reviews:problems"))
+    assert queries_of(lambda: client.get(reverse("reviews:problems"))) == [
+        SESSION,
+        USER,
+        "SELECT reviews_syncrun",
+        "SELECT reviews_setasiderecord",
+        "SELECT reviews_confirmationattempt reviews_conversation auth_user",
     ]
