@@ -3,12 +3,13 @@ and the manager gate."""
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Concatenate
+from typing import Any, Concatenate
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
 
@@ -33,6 +34,14 @@ def wants_fragment(request: HtmxHttpRequest) -> bool:
     also sent by htmx, but it replaces the whole body: it gets the whole page.
     """
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def render_page(
+    request: HtmxHttpRequest, template: str, fragment: str, context: dict[str, Any]
+) -> HttpResponse:
+    """The page, or only its `fragment` partial when htmx swaps part of it."""
+    name = f"{template}#{fragment}" if wants_fragment(request) else template
+    return render(request, name, context)
 
 
 def vary_on_htmx[**P, R: HttpResponseBase](

@@ -23,7 +23,13 @@ from attention_review.attention.client import client_from_settings
 from .charts import confirmations_per_day_chart
 from .exports import audit_csv_rows
 from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm
-from .http import HtmxHttpRequest, manager_required, vary_on_htmx, wants_fragment
+from .http import (
+    HtmxHttpRequest,
+    manager_required,
+    render_page,
+    vary_on_htmx,
+    wants_fragment,
+)
 from .models import ConfirmationAttempt, Conversation, IntelligenceItem
 from .paging import page_number_from, paginate
 from .selectors import access
@@ -65,8 +71,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
             confirmation_selectors.exports_failed(request.user) if not is_manager else []
         ),
     }
-    template = "reviews/queue.html#queue" if wants_fragment(request) else "reviews/queue.html"
-    return render(request, template, context)
+    return render_page(request, "reviews/queue.html", "queue", context)
 
 
 @require_POST
@@ -155,8 +160,7 @@ def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
         form = ItemValueForm(item=editing, reference=_reference(editing)) if editing else None
     context = _review_context(request, conversation, editing=editing, form=form)
-    template = f"{REVIEW_TEMPLATE}#review-body" if wants_fragment(request) else REVIEW_TEMPLATE
-    return render(request, template, context)
+    return render_page(request, REVIEW_TEMPLATE, "review-body", context)
 
 
 def _item_fragment(
@@ -473,12 +477,7 @@ def my_confirmations(request: HtmxHttpRequest) -> HttpResponse:
         count_cap=settings.QUEUE_COUNT_CAP,
     )
     context = {"nav": "confirmations", "page": page}
-    template = (
-        "reviews/confirmations.html#history"
-        if wants_fragment(request)
-        else "reviews/confirmations.html"
-    )
-    return render(request, template, context)
+    return render_page(request, "reviews/confirmations.html", "history", context)
 
 
 # Problems ------------------------------------------------------------------------------
@@ -554,8 +553,7 @@ def audit(request: HtmxHttpRequest) -> HttpResponse:
             summaries=summaries,
             chart=confirmations_per_day_chart(days),
         )
-    template = "reviews/audit.html#ledger" if wants_fragment(request) else "reviews/audit.html"
-    return render(request, template, context)
+    return render_page(request, "reviews/audit.html", "ledger", context)
 
 
 @require_GET
