@@ -41,6 +41,7 @@ from .demo_data import (
     ReviewState,
     conversation_outline,
     generate_conversation,
+    generate_transcript,
     typed_items,
 )
 
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_API_KEY = "sandbox-demo-key"
 MAX_PAGE_SIZE = 50
 MAX_BODY_BYTES = 1_000_000
+# Detailed transcripts kept built (each a few hundred kilobytes of words at most).
+_TRANSCRIPT_CACHE = 64
 
 # Set in the WSGI environ when a `drop` fault fires: the server then closes the socket
 # without writing a byte (a WSGI app cannot do that on its own).
@@ -214,6 +217,7 @@ class ListQuery:
     hide_internal: bool = False
     hide_non_analyzed: bool = False
     with_crm_records: bool = False
+    detailed_transcript: bool = False
 
     def filter_key(self) -> tuple[Any, ...]:
         """Everything that selects conversations (not paging or projection)."""
@@ -335,7 +339,9 @@ class SandboxState:
     serialising the old one is never disturbed and `reset()` only has to drop overrides.
     The scenario methods (`reextract`, `confirm_outside`, `add_typed_items`) store their
     changes the same way; `corrupt` and `delete_conversation` are applied when a resource
-    is served, and `add_user` adds to `GET /v2/organizations/users`.
+    is served, and `add_user` adds to `GET /v2/organizations/users`. Detailed transcripts
+    (`detailedTranscript=true`) are built on demand from the generated data and kept in a
+    small cache of their own; nothing a scenario does changes them.
 
     Scenario switches (`SETTINGS`), each back to its default on `reset()`:
 
@@ -375,6 +381,7 @@ class SandboxState:
         self._created: list[int] = []
         self._index_by_id: dict[str, int] = {}
         self._cache: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._transcripts: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._matches: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
         self._overrides: dict[int, dict[str, Any]] = {}
         self._extra_count = 0
@@ -708,17 +715,52 @@ class SandboxState:
                     self._outlines = outlines
         return self._outlines
 
-    def conversation(self, conversation_id: str) -> dict[str, Any] | None:
-        """The current resource (with any confirmation applied), or None if unknown.
+    def conversation(
+        self, conversation_id: str, *, detailed_transcript: bool = False
+    ) -> dict[str, Any] | None:
+        """The current resource (with any confirmation applied), or None if unknown. With
+        `detailed_transcript`, its `transcript` is the detailed one (`detailedTranscript=true`).
 
         The returned dict is shared: treat it as read-only.
         """
         index = self._index_of(conversation_id)
-        return None if index is None else self._served(index)
+        if index is None:
+            return None
+        return self._served(index, detailed_transcript=detailed_transcript)
 
-    def _served(self, index: int) -> dict[str, Any]:
-        """The resource as served now: with the export status of its latest confirm, and
-        bent by any `corrupt` of it."""
+    def transcript(self, conversation_id: str) -> Any:
+        """What `detailedTranscript=true` serves as the conversation's `transcript`, or
+        None if the conversation is unknown (or is an added one without a `transcript`).
+        A demo conversation's is `{"segments": [...]}` (`demo_data.generate_transcript`),
+        whatever scenarios did to it since; an added one's is its own, as given.
+
+        The returned dict is shared: treat it as read-only.
+        """
+        index = self._index_of(conversation_id)
+        if index is None:
+            return None
+        if index >= self.conversation_count:
+            return self._resource(index)["attributes"].get("transcript")
+        return self._transcript(index)
+
+    def _transcript(self, index: int) -> dict[str, Any]:
+        """The detailed transcript of demo conversation `index`, built or cached."""
+        with self._lock:
+            cached = self._transcripts.get(index)
+            if cached is not None:
+                self._transcripts.move_to_end(index)
+                return cached
+        # Built outside the lock, like a resource: a transcript is far dearer to build.
+        transcript = generate_transcript(index, self.seed, self.conversation_count)
+        with self._lock:
+            self._transcripts[index] = transcript
+            while len(self._transcripts) > _TRANSCRIPT_CACHE:
+                self._transcripts.popitem(last=False)
+        return transcript
+
+    def _served(self, index: int, *, detailed_transcript: bool = False) -> dict[str, Any]:
+        """The resource as served now: with the export status of its latest confirm, bent
+        by any `corrupt` of it, and with the detailed transcript when asked for."""
         resource = self._resource(index)
         with self._lock:
             export = self._exports.get(index)
@@ -732,6 +774,11 @@ class SandboxState:
             resource = {**resource, "attributes": attributes}
         if corruptions:
             resource = _corrupted(resource, corruptions)
+        if detailed_transcript and index < self.conversation_count:
+            # An added conversation keeps its own `transcript`, as given. After
+            # `_corrupted`, which deep-copies: the transcript is shared, not copied.
+            attributes = {**resource["attributes"], "transcript": self._transcript(index)}
+            resource = {**resource, "attributes": attributes}
         return resource
 
     def add_conversation(self, resource: dict[str, Any]) -> None:
@@ -814,7 +861,10 @@ class SandboxState:
             rows: list[dict[str, Any]] = []
         else:
             start = (number - 1) * size
-            rows = [self._served(index) for index in matching[start : start + size]]
+            rows = [
+                self._served(index, detailed_transcript=query.detailed_transcript)
+                for index in matching[start : start + size]
+            ]
         if not query.with_crm_records:
             rows = [_without_crm_records(resource) for resource in rows]
         if omit_maps:
@@ -950,10 +1000,13 @@ class SandboxState:
         `reset()`; the confirmed map is left as it is. All or nothing: raises KeyError for
         an unknown conversation, ValueError for a key that is missing or already there.
 
-        A changed item keeps its id and is no longer `refreshing`. An added item needs a
-        `key`; the other fields default to a `CRM` item with a new id, a title made from
-        the key, `value` null and no options. Withdrawals apply first, then changes,
-        then additions (so one call can replace an item by withdrawing and adding it).
+        A changed item keeps its id and its `evidence` and is no longer `refreshing`. An
+        added item needs a `key`; the other fields default to a `CRM` item with a new id,
+        a title made from the key, `value` null, no options and no evidence
+        (`evidence: []`; an `evidence` given must be a list and is served as given, not
+        checked against the transcript). Withdrawals apply first, then changes, then
+        additions (so one call can replace an item, with new evidence, by withdrawing
+        and adding it).
         """
         changes = dict(change or {})
         additions = list(add or [])
@@ -1002,8 +1055,9 @@ class SandboxState:
 
     def add_typed_items(self, conversation_id: str) -> dict[str, Any]:
         """Extract the items of `demo_data.typed_items()` (lists, objects, a big integer,
-        a float, an amount, a date, `{label, value}` and list-valued picklists). An item
-        already extracted under the same key is replaced in place, keeping its id."""
+        a float, an amount, a date, `{label, value}` and list-valued picklists), without
+        evidence. An item already extracted under the same key is replaced in place,
+        keeping its id (not its evidence)."""
         index = self._require(conversation_id)
         with self._lock:
             resource = copy.deepcopy(self._resource(index))
@@ -1105,6 +1159,8 @@ class SandboxState:
             raise ValueError("add: every item needs a non-empty string 'key'")
         if key in extracted and not replace:
             raise ValueError(f"add: an item with key {key!r} is already extracted")
+        if "evidence" in item and not isinstance(item["evidence"], list):
+            raise ValueError("add: an item's 'evidence' must be a list")
         taken = {entry.get("id") for other, entry in extracted.items() if other != key}
         stem = hashlib.sha256(conversation_id.encode()).hexdigest()[:12]
         new_id = item.get("id") or f"intel_{stem}_{key}"[:200]
@@ -1120,6 +1176,7 @@ class SandboxState:
             "options": None,
             "source": "ai",
             "scope_insight": "conversation",
+            "evidence": [],
             **copy.deepcopy(dict(item)),
         } | {"id": new_id}
 
@@ -1366,6 +1423,7 @@ def _list_query(request: _Request) -> ListQuery:
         hide_internal=request.flag("filter[hide_internal]"),
         hide_non_analyzed=request.flag("filter[hide_non_analyzed]"),
         with_crm_records=request.flag("withCrmRecords"),
+        detailed_transcript=request.flag("detailedTranscript"),
     )
 
 
@@ -1511,7 +1569,7 @@ class SandboxApp:
         if one:
             if request.method != "GET":
                 return _method_not_allowed("GET")
-            return self._get(one["id"])
+            return self._get(one["id"], detailed_transcript=request.flag("detailedTranscript"))
         if _USERS.match(request.path) and not self.state.users_endpoint_missing:
             if request.method != "GET":
                 return _method_not_allowed("GET")
@@ -1538,8 +1596,8 @@ class SandboxApp:
             200, {"data": users[start : start + size], "meta": {"totalRecords": len(users)}}
         )
 
-    def _get(self, conversation_id: str) -> _Response:
-        resource = self.state.conversation(conversation_id)
+    def _get(self, conversation_id: str, *, detailed_transcript: bool = False) -> _Response:
+        resource = self.state.conversation(conversation_id, detailed_transcript=detailed_transcript)
         if resource is None:
             return _error(404, "Conversation not found")
         return _Response(200, resource)

@@ -5,12 +5,16 @@ sandboxes built with the same arguments serve byte-identical data, and any conve
 can be built on its own: `generate_conversation(99_999)` does not build the 99,999 before
 it. That is what lets the sandbox serve 100,000 conversations lazily.
 
-Each conversation comes in two layers:
+Each conversation comes in three layers:
 
 * the *outline* (`conversation_outline`): id, `createdAt`, owner and review state. It is
   cheap, and it is all the list endpoint needs to filter, order and count.
 * the *body* (`generate_conversation`): the full resource in the shape of
-  `tests/fixtures/attention/confirm-response.json`, built only when it is served.
+  `tests/fixtures/attention/confirm-response.json`, built only when it is served. Its
+  extracted items carry `evidence` (quotes with speaker and times, see `transcript.py`),
+  drawn after everything else so the rest of the body is what it was without them.
+* the *detailed transcript* (`generate_transcript`): the words every evidence quote is
+  taken from, far dearer than the body, built only when `detailedTranscript=true` asks.
 
 `createdAt` is strictly increasing with the index, so ordering by `(createdAt, id)` is
 ordering by index and date filters can bisect instead of scanning.
@@ -20,13 +24,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attention_review.demo import (
     DEMO_ATTENTION_USERS,
@@ -35,6 +40,11 @@ from attention_review.demo import (
     DemoAttentionUser,
     stable_uuid,
 )
+
+from .transcript import attach_evidence, build_transcript
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
 
 DEFAULT_SEED = 20261124
 DEFAULT_CONVERSATION_COUNT = 60
@@ -45,6 +55,81 @@ HISTORY = timedelta(days=90)
 
 INTERNAL_DOMAIN = DEMO_DOMAIN
 _stable_uuid = stable_uuid
+_T = TypeVar("_T")
+
+
+class _DemoRandom(random.Random):
+    """`random.Random` whose `randint`, `randrange`, `choice` and `sample` draw exactly
+    what the standard ones draw (`getrandbits` of the bit length, again while out of
+    range, as `Random._randbelow` does) with fewer calls in between: the demo makes
+    dozens of these draws per call, and building a call is on the path of serving 100k
+    of them (this pays for the items' evidence). Anything unusual (an empty range, a
+    negative step, a large population) goes to the standard method."""
+
+    def randint(self, a: int, b: int) -> int:
+        n = b - a + 1
+        if n <= 0:
+            return super().randint(a, b)
+        getrandbits = self.getrandbits
+        bits = n.bit_length()
+        drawn = getrandbits(bits)
+        while drawn >= n:
+            drawn = getrandbits(bits)
+        return a + drawn
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        low, n = (0, start) if stop is None else (start, stop - start)
+        if step != 1 and stop is not None and step > 0:
+            n = (n + step - 1) // step
+        elif step != 1:
+            return super().randrange(start, stop, step)
+        if n <= 0:
+            return super().randrange(start, stop, step)
+        getrandbits = self.getrandbits
+        bits = n.bit_length()
+        drawn = getrandbits(bits)
+        while drawn >= n:
+            drawn = getrandbits(bits)
+        return low + step * drawn
+
+    def choice(self, seq: SupportsLenAndGetItem[_T]) -> _T:
+        n = len(seq)
+        if not n:
+            return super().choice(seq)
+        getrandbits = self.getrandbits
+        bits = n.bit_length()
+        drawn = getrandbits(bits)
+        while drawn >= n:
+            drawn = getrandbits(bits)
+        return seq[drawn]
+
+    def sample(
+        self, population: Sequence[_T], k: int, *, counts: Iterable[int] | None = None
+    ) -> list[_T]:
+        # The standard method keeps a pool and swaps the last unpicked item into each
+        # vacancy whenever the population is this small (21 or fewer, whatever `k`).
+        n = len(population)
+        if counts is not None or type(population) not in _SEQUENCES or not 0 <= k <= n <= 21:
+            return super().sample(population, k, counts=counts)
+        getrandbits = self.getrandbits
+        pool = list(population)
+        picked = []
+        for left in range(n, n - k, -1):
+            bits = left.bit_length()
+            drawn = getrandbits(bits)
+            while drawn >= left:
+                drawn = getrandbits(bits)
+            picked.append(pool[drawn])
+            pool[drawn] = pool[left - 1]
+        return picked
+
+
+_SEQUENCES = (list, tuple, range)
+
+
+def _utc_text(epoch_seconds: int) -> str:
+    """`format_datetime` of a whole number of epoch seconds, without building a datetime."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_seconds))
 
 
 def _random_uuid(rng: random.Random) -> str:
@@ -164,7 +249,7 @@ def _outline_and_rng(
     """
     if not 0 <= index < max(count, 1):
         raise IndexError(f"conversation index {index} is outside 0..{count - 1}")
-    rng = random.Random((seed << 48) | index)
+    rng = _DemoRandom((seed << 48) | index)
     start, spacing = _time_grid(count)
     # Jitter stays below the spacing, so the next call is always strictly later.
     created_ts = start + index * spacing + rng.randrange(max(spacing * 3 // 4, 1))
@@ -526,12 +611,19 @@ _INDICATORS = [spec.key for spec in _ITEM_SPECS if spec.category == "Indicators"
 _OPTIONAL = [spec.key for spec in _ITEM_SPECS if spec.key not in _ALWAYS + tuple(_INDICATORS)]
 _SPEC_BY_KEY = {spec.key: spec for spec in _ITEM_SPECS}
 _SPEC_NUMBER = {spec.key: number for number, spec in enumerate(_ITEM_SPECS, start=1)}
+_SPEC_SUFFIX = {key: f"{number:02d}" for key, number in _SPEC_NUMBER.items()}
 
 
-def _intelligence_item(conversation_id: str, spec: _ItemSpec, value: Any) -> dict[str, Any]:
+def _item_id_prefix(conversation_id: str) -> str:
+    """What every item id of the conversation starts with (see `_intelligence_item`)."""
+    return f"intel_{conversation_id[:8]}{conversation_id[9:13]}_"
+
+
+def _intelligence_item(id_prefix: str, spec: _ItemSpec, value: Any) -> dict[str, Any]:
     return {
-        # Unique per conversation and key, and stable across syncs of the same data.
-        "id": f"intel_{conversation_id[:8]}{conversation_id[9:13]}_{_SPEC_NUMBER[spec.key]:02d}",
+        # Unique per conversation and key, and stable across syncs of the same data:
+        # `intel_<12 hex digits of the conversation id>_<NN>`, NN the catalogue number.
+        "id": id_prefix + _SPEC_SUFFIX[spec.key],
         "key": spec.key,
         "value": value,
         "title": spec.title,
@@ -547,13 +639,14 @@ def _intelligence_item(conversation_id: str, spec: _ItemSpec, value: Any) -> dic
 def _extract(conversation_id: str, deal: _Deal) -> dict[str, dict[str, Any]]:
     """6 to 12 items: always next steps, stage and amount, one or two indicators, then more."""
     rng = deal.rng
+    id_prefix = _item_id_prefix(conversation_id)
     total = rng.randint(6, _MAX_ITEMS)
     indicators = rng.sample(_INDICATORS, rng.randint(1, 2))
     chosen = set(_ALWAYS) | set(indicators)
     chosen |= set(rng.sample(_OPTIONAL, total - len(chosen)))
     # Catalogue order, so the review form reads the same way on every call.
     return {
-        spec.key: _intelligence_item(conversation_id, spec, spec.value(deal))
+        spec.key: _intelligence_item(id_prefix, spec, spec.value(deal))
         for spec in _ITEM_SPECS
         if spec.key in chosen
     }
@@ -576,7 +669,9 @@ def _labelled_typed_items(
     items["stage"] = stage
     if "close_date" not in items:
         spec = _SPEC_BY_KEY["close_date"]
-        items["close_date"] = _intelligence_item(conversation_id, spec, spec.value(deal))
+        items["close_date"] = _intelligence_item(
+            _item_id_prefix(conversation_id), spec, spec.value(deal)
+        )
         if len(items) > _MAX_ITEMS:
             spare = [key for key in _OPTIONAL if key in items and key != "close_date"]
             del items[spare[-1]]
@@ -878,9 +973,19 @@ def _child_ids(conversation_id: str) -> Callable[[], str]:
 # --- The conversation -------------------------------------------------------------------
 
 
+_TEAM_BY_UUID = {team.uuid: team for team in DEMO_TEAMS}
+# `_stable_uuid("participant", email)` by email: a dict lookup is cheaper than the cache.
+_PARTICIPANT_IDS: dict[str, str] = {}
+
+
 def _participant(name: str, email: str, *, organizer: bool, status: str) -> dict[str, Any]:
+    participant_id = _PARTICIPANT_IDS.get(email)
+    if participant_id is None:
+        if len(_PARTICIPANT_IDS) > 50_000:
+            _PARTICIPANT_IDS.clear()
+        participant_id = _PARTICIPANT_IDS[email] = _stable_uuid("participant", email)
     return {
-        "id": _stable_uuid("participant", email),
+        "id": participant_id,
         "email": email,
         "name": name,
         "organizer": organizer,
@@ -888,19 +993,30 @@ def _participant(name: str, email: str, *, organizer: bool, status: str) -> dict
     }
 
 
+@lru_cache(maxsize=16)
+def _colleagues_of(owner: DemoAttentionUser) -> tuple[tuple[str, str], ...]:
+    """Who may join `owner`'s calls from our side: the colleagues without an Attention
+    user, then the other demo users (names and emails, in this order)."""
+    colleagues = [(name, f"{handle}@{INTERNAL_DOMAIN}") for name, handle in _COLLEAGUES]
+    colleagues += [(u.name, u.email) for u in DEMO_ATTENTION_USERS if u is not owner]
+    return tuple(colleagues)
+
+
 def _people(
     rng: random.Random, owner: DemoAttentionUser, contacts: list[_Contact], internal: bool
 ) -> list[dict[str, Any]]:
     """Organizer first (the owner rep), then colleagues, then the customer's people."""
     people = [_participant(owner.name, owner.email, organizer=True, status="accepted")]
-    colleagues = [(name, f"{handle}@{INTERNAL_DOMAIN}") for name, handle in _COLLEAGUES]
-    colleagues += [(u.name, u.email) for u in DEMO_ATTENTION_USERS if u is not owner]
+    colleagues = _colleagues_of(owner)
     colleague_count = rng.randint(1, 3) if internal else rng.randint(0, 1)
     for name, email in rng.sample(colleagues, colleague_count):
         people.append(_participant(name, email, organizer=False, status="accepted"))
     if not internal:
         for contact in contacts:
-            status = rng.choices(["accepted", "tentative", "needsAction"], [8, 1, 1])[0]
+            # `rng.choices(["accepted", "tentative", "needsAction"], [8, 1, 1])[0]`, drawn
+            # the same way (one `random()` against the cumulative weights) but cheaper.
+            weight = rng.random() * 10.0
+            status = "accepted" if weight < 8 else "tentative" if weight < 9 else "needsAction"
             people.append(_participant(contact.name, contact.email, organizer=False, status=status))
     return people[:6]
 
@@ -912,13 +1028,38 @@ def generate_conversation(
 
     Seeded from `(seed, index)` only (`count` merely spaces the `createdAt`s), so it is the
     same whichever conversations were built before it, and building one costs the same for
-    index 0 and index 99,999.
+    index 0 and index 99,999. Its `transcript` is `{}`; `generate_transcript` builds the
+    detailed one.
     """
+    return _build(index, seed, count)[0]
+
+
+def generate_transcript(
+    index: int, seed: int = DEFAULT_SEED, count: int = DEFAULT_CONVERSATION_COUNT
+) -> dict[str, Any]:
+    """The detailed transcript of conversation `index` of `count`, `{"segments": [...]}`:
+    what `detailedTranscript=true` serves in place of `transcript`. Every evidence quote of
+    the conversation's extracted items is in it, word for word, at the quote's own times.
+
+    Much dearer than the conversation itself (hundreds to thousands of words), so it is
+    built only when asked for, from the conversation rebuilt and its own seeded generator.
+    """
+    resource, company = _build(index, seed, count)
+    return build_transcript(
+        resource["attributes"],
+        company=company.name,
+        industry=company.industry,
+        rng=random.Random(f"{seed}:transcript:{index}"),
+    )
+
+
+def _build(index: int, seed: int, count: int) -> tuple[dict[str, Any], _Company]:
+    """The resource of conversation `index`, and the customer it is with."""
     outline, rng = _outline_and_rng(index, seed, count)
     conversation_id = outline.id
     ids = _child_ids(conversation_id)
     owner = outline.user
-    team = next(team for team in DEMO_TEAMS if team.uuid == owner.team_uuid)
+    team = _TEAM_BY_UUID[owner.team_uuid]
     state = outline.state
 
     company = rng.choice(_COMPANIES)
@@ -932,7 +1073,8 @@ def generate_conversation(
 
     created = outline.created_at
     duration = rng.randint(120, 300) if state is ReviewState.EMPTY else rng.randint(900, 3600)
-    finished = created + timedelta(seconds=duration)
+    finished_ts = outline.created_ts + duration
+    created_text, finished_text = _utc_text(outline.created_ts), _utc_text(finished_ts)
     deal = _Deal(
         rng=rng,
         company=company,
@@ -993,10 +1135,10 @@ def generate_conversation(
     attributes = {
         "uuid": conversation_id,
         "title": title,
-        "createdAt": format_datetime(created),
-        "finishedAt": format_datetime(finished),
-        "liveStreamStartedAt": format_datetime(created),
-        "liveStreamEndedAt": format_datetime(finished),
+        "createdAt": created_text,
+        "finishedAt": finished_text,
+        "liveStreamStartedAt": created_text,
+        "liveStreamEndedAt": finished_text,
         "userUUID": owner.uuid,
         "teamUUID": owner.team_uuid,
         "archived": False,
@@ -1028,7 +1170,7 @@ def generate_conversation(
                 "status": {
                     "code": "completed",
                     "message": "Recording uploaded",
-                    "createdAt": format_datetime(finished + timedelta(minutes=3)),
+                    "createdAt": _utc_text(finished_ts + 180),
                 },
             }
         ],
@@ -1077,9 +1219,19 @@ def generate_conversation(
         "labelTagsToFilterIfNA": [],
         "deprecatedLabelCategories": [],
     }
-    return {
+    # Last, so its draws leave everything above as it was before items had evidence.
+    attach_evidence(
+        extracted,
+        confirmed,
+        participants,
+        duration,
+        rng,
+        internal=state is ReviewState.INTERNAL,
+    )
+    resource = {
         "type": "conversations",
         "id": conversation_id,
         "attributes": attributes,
         "links": {"self": f"/v2/conversations/{conversation_id}"},
     }
+    return resource, company
