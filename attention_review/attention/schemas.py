@@ -344,14 +344,8 @@ class OrganizationUser(_Payload):
     )
 
 
-class UsersPage(_Payload):
-    data: list[Any] = Field(default_factory=list)
-    meta: ListMeta | None = None
-
-    @field_validator("data", mode="before")
-    @classmethod
-    def _null_data(cls, value: Any) -> Any:
-        return [] if value is None else value
+class UsersPage(ListPage):
+    """One page of `GET /organizations/users`, read the same way: records unparsed."""
 
 
 class ConversationList(_Payload):
