@@ -273,6 +273,19 @@ ATTENTION_RECONCILE_EVERY_HOURS = env_int("ATTENTION_RECONCILE_EVERY_HOURS", 24)
 # twice as long as already waited, up to an hour, for two days.
 ATTENTION_EXPORT_FIRST_CHECK_SECONDS = env_float("ATTENTION_EXPORT_FIRST_CHECK_SECONDS", 5.0)
 
+# The review page (docs/architecture.md, "The reviewer's cockpit").
+# Our side of a call: participants whose email is at one of these domains. Empty: the
+# domains of the organisation's users as Attention lists them (synced owner links).
+ORGANIZATION_EMAIL_DOMAINS = env_list("ORGANIZATION_EMAIL_DOMAINS", "")
+# "Accept the rest" never takes an item without evidence, unless this is on (for an
+# organisation whose Attention gives no quotes).
+REVIEW_BULK_ACCEPT_WITHOUT_EVIDENCE = env_bool("REVIEW_BULK_ACCEPT_WITHOUT_EVIDENCE", False)
+# Money values (fields whose display is "money" in the admin's field settings).
+CRM_CURRENCY = env_str("CRM_CURRENCY", "USD")
+# A CRM record id becomes a link with this template: {type} is the record's CRM object
+# type (Opportunity, Account, Contact) and {id} its id. Empty: ids are shown as text.
+CRM_RECORD_URL_TEMPLATE = env_str("CRM_RECORD_URL_TEMPLATE")
+
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # The queue counts what awaits review only up to this many ("1,000+"), so a page never
 # counts a whole table.

@@ -258,6 +258,23 @@ class IntelligenceItem(models.Model):
     is_decided = models.BooleanField(default=False)
     decided_ai_value = models.JSONField(null=True, blank=True)
 
+    # What the value rests on: quotes from the call, normalised by the sync from the
+    # item's `evidence` (a list of {quote, speaker_name, speaker_email, start, end});
+    # an empty list is "no evidence". Attention documents none (docs/attention-api.md).
+    evidence = models.JSONField(default=list, blank=True)
+
+    # Text typed into the editor but not yet saved as a decision: kept after a short
+    # pause so a reload or a slip of the mouse loses nothing. Never sent to Attention.
+    draft_text = models.TextField(blank=True)
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+    draft_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
     class Meta:
         ordering = ["conversation", "position", "id"]
         constraints = [
@@ -571,3 +588,45 @@ class AuditCorrection(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Corrections cannot be deleted")
+
+
+class Transcript(models.Model):
+    """A call's detailed transcript, fetched when a reviewer first opens it and kept:
+    the review page's transcript panel reads it from here."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, related_name="transcript"
+    )
+    # [{speaker_name, speaker_email, start, end, text}, ...] in time order.
+    segments = models.JSONField(default=list, blank=True)
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Transcript of {self.conversation}"
+
+
+class FieldSetting(models.Model):
+    """How the review treats one field key: whether it needs an explicit decision
+    (the fields that move forecasts) or may be accepted in bulk, and how its values
+    read. Keys without a row are bulk, shown as their values suggest."""
+
+    class Tier(models.TextChoices):
+        EXPLICIT = "explicit", "Explicit decision required"
+        BULK = "bulk", "May be accepted in bulk"
+
+    class Display(models.TextChoices):
+        AUTO = "auto", "As the value reads"
+        MONEY = "money", "Money"
+
+    key = models.CharField(max_length=200, unique=True, help_text="The item key, e.g. close_date")
+    tier = models.CharField(max_length=10, choices=Tier, default=Tier.BULK)
+    display = models.CharField(max_length=10, choices=Display, default=Display.AUTO)
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="ISO code for money; empty uses CRM_CURRENCY"
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key
