@@ -115,6 +115,7 @@ def _review_context(
     items = review_selectors.review_items(conversation)
     if editing is not None:
         items = [editing if item.pk == editing.pk else item for item in items]
+    review_selectors.annotate_for_review(conversation, items)
     attempt = review_selectors.latest_attempt(conversation)
     details = review_selectors.conversation_details(conversation)
     # Confirmed here, or elsewhere before this app saw it: either way Attention holds a
@@ -173,6 +174,7 @@ def _item_fragment(
 ) -> HttpResponse:
     """The item's fragment, plus the progress and confirm summary swapped out of band."""
     conversation = item.conversation
+    review_selectors.annotate_for_review(conversation, [item])
     context = {
         "conversation": conversation,
         "item": item,

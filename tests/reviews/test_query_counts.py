@@ -58,6 +58,7 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
         USER,
         "SELECT reviews_conversation auth_user reviews_team",  # the conversation, scoped
         "SELECT reviews_intelligenceitem",
+        "SELECT reviews_fieldsetting",  # risk tiers and how values read, for all items
         "SELECT reviews_confirmationattempt auth_user",  # the latest attempt
     ]
     assert queries_of(lambda: client.get(url)) == expected
@@ -69,7 +70,7 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
     assert queries_of(lambda: client.get(url)) == expected
 
 
-def test_item_save_makes_seven_queries(login, rep, conversation):
+def test_item_save_makes_a_fixed_set_of_queries(login, rep, conversation):
     client = login(rep)
     item = conversation.items.filter(refreshing=False, options__isnull=True).first()
     url = reverse("reviews:item", args=[conversation.pk, item.pk])
@@ -80,6 +81,7 @@ def test_item_save_makes_seven_queries(login, rep, conversation):
         "SELECT reviews_intelligenceitem reviews_conversation auth_user reviews_team",
         "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
         "UPDATE reviews_intelligenceitem",
+        "SELECT reviews_fieldsetting",  # the card's risk tier and how its values read
         "SELECT reviews_intelligenceitem",  # the progress, swapped out of band
     ]
 

@@ -3,11 +3,18 @@ the opportunity choices, the stored resource and the latest confirmation attempt
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from pydantic import ValidationError
 
 from attention_review.attention import schemas
 
-from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem
+from ..models import (
+    ConfirmationAttempt,
+    ConfirmedItem,
+    Conversation,
+    FieldSetting,
+    IntelligenceItem,
+)
 
 CATEGORY_ORDER = {"CRM": 0, "Indicators": 1, "BuiltInInsight": 2, "CustomInsight": 3}
 CATEGORY_LABELS = {
@@ -42,6 +49,29 @@ class ReviewProgress:
 
 def review_items(conversation: Conversation) -> list[IntelligenceItem]:
     return list(conversation.items.order_by("position", "pk"))
+
+
+def annotate_for_review(
+    conversation: Conversation, items: list[IntelligenceItem]
+) -> list[IntelligenceItem]:
+    """Everything the item cards show beside the item's own columns, set on each item
+    with a constant number of queries however many items there are. The review page
+    and every single-item fragment go through here, so a swapped card reads the same
+    as the card the page drew."""
+    annotate_field_settings(items)
+    return items
+
+
+def annotate_field_settings(items: list[IntelligenceItem]) -> None:
+    """Each item's risk tier (`tier`: explicit or bulk), how its values read
+    (`display`) and in what currency (`currency`), from the admin's field settings."""
+    keys = {item.key for item in items}
+    by_key = {setting.key: setting for setting in FieldSetting.objects.filter(key__in=keys)}
+    for item in items:
+        setting = by_key.get(item.key)
+        item.tier = setting.tier if setting else FieldSetting.Tier.BULK  # type: ignore[attr-defined]
+        item.display = setting.display if setting else FieldSetting.Display.AUTO  # type: ignore[attr-defined]
+        item.currency = (setting and setting.currency) or settings.CRM_CURRENCY  # type: ignore[attr-defined]
 
 
 def group_items(items: list[IntelligenceItem]) -> list[ItemGroup]:

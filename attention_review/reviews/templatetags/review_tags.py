@@ -3,10 +3,14 @@ import functools
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
-from attention_review.reviews.formatting import NOTHING, human_duration
+from attention_review.reviews.formatting import NOTHING, human_duration, readable_value
 from attention_review.reviews.values import display_value
 
 register = template.Library()
@@ -24,6 +28,36 @@ def item_value(value: Any, options: Any = None) -> str:
     the item's options (`value|item_value:item.options`), a choice reads as its label."""
     text = display_value(value, options)
     return text if text else "—"
+
+
+# A value longer than this is folded behind "Show all", its start shown.
+FOLD_AFTER_CHARACTERS = 220
+FOLDED_START_CHARACTERS = 160
+
+
+@register.filter
+def shown_value(value: Any, item: Any) -> SafeString:
+    """One of an item's values as the card shows it: formatted by the field's type
+    (money, dates in the reader's zone), line breaks kept, a long one folded behind
+    "Show all" (a <details>, so it opens without JavaScript)."""
+    text = readable_value(
+        value,
+        options=getattr(item, "options", None),
+        display=getattr(item, "display", ""),
+        currency=getattr(item, "currency", ""),
+    )
+    if not text:
+        return format_html("{}", NOTHING)
+    if len(text) <= FOLD_AFTER_CHARACTERS:
+        return linebreaksbr(text, autoescape=True)
+    start = Truncator(" ".join(text.split())).chars(FOLDED_START_CHARACTERS)
+    return format_html(
+        '<details class="show-all"><summary><span class="folded-start">{}</span> '
+        '<span class="show-all-label">Show all</span></summary>'
+        '<div class="full-value">{}</div></details>',
+        start,
+        linebreaksbr(text, autoescape=True),
+    )
 
 
 @register.filter
