@@ -39,6 +39,7 @@ from .schemas import (
     ConfirmRequest,
     Conversation,
     ConversationList,
+    ConversationTranscript,
     ListMeta,
     ListPage,
     UsersPage,
@@ -442,6 +443,16 @@ class AttentionClient:
 
     def get_conversation(self, conversation_id: str) -> Conversation:
         return self._get(f"/conversations/{_path_segment(conversation_id)}", Conversation)
+
+    def get_transcript(self, conversation_id: str) -> ConversationTranscript:
+        """One conversation with its detailed transcript (`detailedTranscript=true`,
+        reported, not documented), read for the transcript alone: whatever else the
+        resource holds cannot fail it (the sync reads that)."""
+        return self._get(
+            f"/conversations/{_path_segment(conversation_id)}",
+            ConversationTranscript,
+            params={"detailedTranscript": "true"},
+        )
 
     # Writes -----------------------------------------------------------------------
 

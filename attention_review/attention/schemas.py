@@ -6,6 +6,7 @@ everything else has a harmless default so a sparse but valid payload still parse
 """
 
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -134,6 +135,142 @@ class ExternalOpportunity(_Payload):
     _texts = field_validator("uuid", "title", mode="before")(_null_is_empty_text)
 
 
+# Evidence and transcripts ---------------------------------------------------------------
+# Attention documents neither evidence on items nor the detailed transcript's shape
+# (docs/attention-api.md, "Transcript"): both are read leniently. An entry that cannot be
+# used is dropped on its own; nothing here ever fails the item or the conversation.
+
+# A quote longer than this is cut (no real quote comes close; a hostile one could).
+QUOTE_LIMIT = 2000
+# The most quotes read for one item, and segments and words for one transcript.
+QUOTES_PER_ITEM = 20
+TRANSCRIPT_SEGMENT_LIMIT = 5000
+TRANSCRIPT_WORD_LIMIT = 100_000
+
+
+def read_seconds(value: Any) -> float | None:
+    """A moment of the call as sent: a number, or a number written as text. None for
+    anything else (missing, a boolean, negative, not finite). The unit is open: what the
+    number means is for the reader (`selectors.evidence`) to decide."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, int | float):
+        return None
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        return None
+    return seconds
+
+
+def read_speaker(value: Any) -> tuple[str, str]:
+    """(name, email) of a speaker sent as an object `{name, email}`, as one string (an
+    email when it holds an @, else a name or an id), or not at all."""
+    if isinstance(value, dict):
+        name, email = value.get("name"), value.get("email")
+        return (
+            name.strip() if isinstance(name, str) else "",
+            email.strip() if isinstance(email, str) else "",
+        )
+    if isinstance(value, str):
+        text = value.strip()
+        return ("", text) if "@" in text else (text, "")
+    return "", ""
+
+
+def resolve_speaker(name: str, email: str, participants: Sequence[Person]) -> tuple[str, str]:
+    """The speaker completed from the call's participants: a name (or a participant's id)
+    without an email gets the participant's email, an email without a name their name.
+    Unmatched, or matched more than once, it stays as it was."""
+    if name and email:
+        return name, email
+    if email:
+        matches = [p for p in participants if p.email and p.email.lower() == email.lower()]
+        return (matches[0].name or name, email) if len(matches) == 1 else (name, email)
+    if not name:
+        return name, email
+    wanted = name.lower()
+    matches = [
+        p for p in participants if (p.name and p.name.lower() == wanted) or (p.id and p.id == name)
+    ]
+    if len(matches) != 1:
+        return name, email
+    return matches[0].name or name, matches[0].email
+
+
+class EvidenceSpeaker(_Payload):
+    name: str = ""
+    email: str = ""
+
+    _texts = field_validator("name", "email", mode="before")(_null_is_empty_text)
+
+
+class EvidenceQuote(_Payload):
+    """One quote an extracted value rests on: the sandbox's own `evidence` entries,
+    `{quote, speaker: {name, email}, startTimestamp, endTimestamp}`. Read leniently: a
+    speaker as an object, as one string or not at all; times as numbers or numeric text.
+
+    Validated in one pass by pydantic's core (the sync reads every item of every call);
+    the tidying (speaker split, times in order, long quotes cut) happens in `stored`,
+    once per quote the sync keeps."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    quote: str = Field(min_length=1)
+    speaker: EvidenceSpeaker | str | None = None
+    start: float | None = Field(default=None, alias="startTimestamp", ge=0, allow_inf_nan=False)
+    end: float | None = Field(default=None, alias="endTimestamp", ge=0, allow_inf_nan=False)
+
+    @property
+    def speaker_name_and_email(self) -> tuple[str, str]:
+        speaker = self.speaker
+        if isinstance(speaker, EvidenceSpeaker):
+            return speaker.name.strip(), speaker.email.strip()
+        return read_speaker(speaker)
+
+    def stored(self, participants: Sequence[Person] = ()) -> dict[str, Any]:
+        """The quote as `IntelligenceItem.evidence` keeps it, its speaker completed from
+        the participants when it came half-named."""
+        name, email = self.speaker_name_and_email
+        if participants and not (name and email):
+            name, email = resolve_speaker(name, email, participants)
+        start = self.start
+        end = None if start is None else max(self.end if self.end is not None else start, start)
+        return {
+            "quote": " ".join(self.quote.split())[:QUOTE_LIMIT],
+            "speaker_name": name[:200],
+            "speaker_email": email[:254],
+            "start": start,
+            "end": end,
+        }
+
+
+def _quote_or_none(entry: Any) -> EvidenceQuote | None:
+    """One entry on its own: a quote; its text alone (speaker or times read as missing)
+    when only they are unreadable; None when it has no quote text."""
+    try:
+        return EvidenceQuote.model_validate(entry)
+    except ValidationError:
+        pass
+    if not isinstance(entry, dict):
+        return None
+    name, email = read_speaker(entry.get("speaker"))
+    tidied = {
+        "quote": entry.get("quote"),
+        "speaker": {"name": name, "email": email},
+        "startTimestamp": read_seconds(entry.get("startTimestamp")),
+        "endTimestamp": read_seconds(entry.get("endTimestamp")),
+    }
+    try:
+        return EvidenceQuote.model_validate(tidied)
+    except ValidationError:
+        return None
+
+
 class IntelligenceItem(_RawPayload):
     """One piece of CRM intelligence, as extracted by the AI or as confirmed by a person."""
 
@@ -148,9 +285,26 @@ class IntelligenceItem(_RawPayload):
     # kept raw, never relied on.
     source: JsonValue = None
     scope_insight: JsonValue = None
+    # Not documented by Attention: the sandbox's quotes behind the value (see
+    # `EvidenceQuote`). Junk entries are dropped; anything but a list reads as none.
+    evidence: tuple[EvidenceQuote, ...] = ()
 
     _texts = field_validator("title", "category", mode="before")(_null_is_empty_text)
     _flags = field_validator("refreshing", mode="before")(_null_is_false)
+
+    @field_validator("evidence", mode="wrap")
+    @classmethod
+    def _evidence(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Every quote that can be read: a clean list in one pass, a list with junk
+        entry by entry (the junk dropped); anything but a list reads as none."""
+        if not isinstance(value, list):
+            return ()
+        value = value[:QUOTES_PER_ITEM]
+        try:
+            return handler(value)
+        except ValidationError:
+            quotes = (_quote_or_none(entry) for entry in value)
+            return tuple(quote for quote in quotes if quote is not None)
 
 
 def _nulls_to_empty_lists(value: Any) -> Any:
@@ -384,6 +538,155 @@ class FieldConfigurationItem(_Payload):
     content_type: str = Field(default="", alias="contentType")
     analysis_level: str = Field(default="", alias="analysisLevel")
     options: list[JsonValue] | None = None
+
+
+class TranscriptWord(_Payload):
+    text: str
+    start: float | None = None
+    end: float | None = None
+
+
+class TranscriptSegment(_Payload):
+    """One turn of the detailed transcript: who spoke, when, and the words said."""
+
+    speaker_name: str = ""
+    speaker_email: str = ""
+    start: float | None = None
+    end: float | None = None
+    text: str
+    words: tuple[TranscriptWord, ...] = ()
+
+    def stored(self) -> dict[str, Any]:
+        """The segment as `Transcript.segments` keeps it."""
+        return {
+            "speaker_name": self.speaker_name,
+            "speaker_email": self.speaker_email,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "words": [{"text": w.text, "start": w.start, "end": w.end} for w in self.words],
+        }
+
+
+def _read_word(entry: Any) -> TranscriptWord | None:
+    """A word `{text, startTimestamp, endTimestamp}`, or a bare string (a word without
+    times); None when it has no text."""
+    if isinstance(entry, str):
+        return TranscriptWord(text=" ".join(entry.split())) if entry.strip() else None
+    if not isinstance(entry, dict):
+        return None
+    text = entry.get("text", entry.get("word"))
+    if not isinstance(text, str) or not text.strip():
+        return None
+    start = read_seconds(entry.get("startTimestamp", entry.get("start")))
+    end = read_seconds(entry.get("endTimestamp", entry.get("end")))
+    if start is not None and (end is None or end < start):
+        end = start
+    return TranscriptWord(text=" ".join(text.split()), start=start, end=end)
+
+
+def _read_segment(entry: Any, budget: list[int]) -> TranscriptSegment | None:
+    """One segment, `{speaker, words: [{text, startTimestamp, endTimestamp}]}`, or a
+    segment of text alone with its own times; None when it says nothing."""
+    if not isinstance(entry, dict):
+        return None
+    raw_words = entry.get("words")
+    words: list[TranscriptWord] = []
+    if isinstance(raw_words, list):
+        for raw in raw_words[: budget[0]]:
+            word = _read_word(raw)
+            if word is not None:
+                words.append(word)
+        budget[0] -= len(words)
+    if words:
+        text = " ".join(word.text for word in words)
+    else:
+        own_text = entry.get("text")
+        text = " ".join(own_text.split()) if isinstance(own_text, str) else ""
+    if not text:
+        return None
+    name, email = read_speaker(entry.get("speaker"))
+    starts = [word.start for word in words if word.start is not None]
+    ends = [word.end for word in words if word.end is not None]
+    start = read_seconds(entry.get("startTimestamp"))
+    end = read_seconds(entry.get("endTimestamp"))
+    start = start if start is not None else (min(starts) if starts else None)
+    end = end if end is not None else (max(ends) if ends else None)
+    if start is not None and (end is None or end < start):
+        end = start
+    return TranscriptSegment(
+        speaker_name=name[:200],
+        speaker_email=email[:254],
+        start=start,
+        end=end,
+        text=text,
+        words=tuple(words),
+    )
+
+
+def read_transcript(value: Any) -> tuple[TranscriptSegment, ...]:
+    """The segments of a detailed transcript, as a bare list or inside an object under
+    `segments`; a segment that cannot be read is skipped, anything else reads as none."""
+    if isinstance(value, dict):
+        value = value.get("segments")
+    if not isinstance(value, list):
+        return ()
+    budget = [TRANSCRIPT_WORD_LIMIT]
+    segments = []
+    for entry in value[:TRANSCRIPT_SEGMENT_LIMIT]:
+        segment = _read_segment(entry, budget)
+        if segment is not None:
+            segments.append(segment)
+    return tuple(segments)
+
+
+def _readable_people(value: Any) -> tuple[Person, ...]:
+    if not isinstance(value, list):
+        return ()
+    people = []
+    for entry in value:
+        try:
+            people.append(Person.model_validate(entry))
+        except ValidationError:
+            continue
+    return tuple(people)
+
+
+class _TranscriptAttributes(_Payload):
+    participants: tuple[Person, ...] = ()
+    transcript: tuple[TranscriptSegment, ...] = ()
+
+    @field_validator("participants", mode="wrap")
+    @classmethod
+    def _people(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return _readable_people(value)
+
+    @field_validator("transcript", mode="wrap")
+    @classmethod
+    def _segments(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return read_transcript(value)
+
+
+class ConversationTranscript(_Payload):
+    """`GET /conversations/{id}?detailedTranscript=true`, read for its transcript only:
+    the rest of the resource is the sync's business, so nothing else here can fail it."""
+
+    id: str = Field(max_length=64)
+    attributes: _TranscriptAttributes = Field(default_factory=_TranscriptAttributes)
+
+    @property
+    def segments(self) -> list[TranscriptSegment]:
+        """The segments in the order sent, each speaker completed from the participants
+        (a name or a participant's id gets its email, which tells the sides apart)."""
+        people = self.attributes.participants
+        segments = []
+        for segment in self.attributes.transcript:
+            name, email = segment.speaker_name, segment.speaker_email
+            if not (name and email):
+                name, email = resolve_speaker(name, email, people)
+                segment = segment.model_copy(update={"speaker_name": name, "speaker_email": email})
+            segments.append(segment)
+        return segments
 
 
 def describe_validation_error(error: ValidationError) -> str:
