@@ -349,7 +349,10 @@ class ConversationAttributes(_Payload):
         default_factory=dict, alias="confirmedExtractedIntelligence"
     )
     labels: dict[str, Any] = Field(default_factory=dict)
-    transcript: dict[str, Any] = Field(default_factory=dict)
+    # Documented as an object; the detailed form may come as a bare list of segments. The
+    # sync never reads it (the panel asks for it through `ConversationTranscript`), so no
+    # shape of it sets a record aside: anything but an object or a list reads as empty.
+    transcript: dict[str, Any] | list[Any] = Field(default_factory=dict)
 
     _texts = field_validator(
         "title",
@@ -381,6 +384,11 @@ class ConversationAttributes(_Payload):
     @classmethod
     def _null_maps_are_empty(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    @field_validator("transcript", mode="before")
+    @classmethod
+    def _any_transcript(cls, value: Any) -> Any:
+        return value if isinstance(value, dict | list) else {}
 
     @field_validator("external_intelligence_opportunity_id", mode="before")
     @classmethod

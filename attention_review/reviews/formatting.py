@@ -43,6 +43,16 @@ def human_duration(seconds: object, *, to_the_second: bool = False) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
 
 
+def call_moment(seconds: float) -> str:
+    """A moment of a call as a player shows it: '7:05' under an hour, '1:02:09' after."""
+    total = max(int(seconds), 0)
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes}:{secs:02d}"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
 def money_text(value: object, currency: str) -> str | None:
     """A number as money in its currency ('$168,000', '€1,250.50'); None when the value
     is not a number (a budget written as words stays as written)."""

@@ -597,7 +597,10 @@ class Transcript(models.Model):
     conversation = models.OneToOneField(
         Conversation, on_delete=models.CASCADE, related_name="transcript"
     )
-    # [{speaker_name, speaker_email, start, end, text}, ...] in time order.
+    # [{speaker_name, speaker_email, start, end, text, words: [{text, start, end}]}, ...]
+    # in the order Attention sent them (`schemas.TranscriptSegment.stored`). Times are
+    # seconds from the start of the call, None when not given. The words let the panel
+    # mark exactly the quote's; a segment sent as text alone has none.
     segments = models.JSONField(default=list, blank=True)
     fetched_at = models.DateTimeField(default=timezone.now)
 

@@ -35,11 +35,13 @@ from .paging import page_number_from, paginate
 from .selectors import access
 from .selectors import audit as audit_selectors
 from .selectors import confirmations as confirmation_selectors
+from .selectors import evidence as evidence_selectors
 from .selectors import problems as problem_selectors
 from .selectors import queue as queue_selectors
 from .selectors import review as review_selectors
 from .services import background, corrections
 from .services import review as review_services
+from .services import transcripts as transcript_services
 
 REVIEW_TEMPLATE = "reviews/review.html"
 
@@ -460,6 +462,33 @@ def _after_confirm(request: HtmxHttpRequest, conversation: Conversation) -> Http
     conversation = access.get_conversation_for_user(request.user, conversation.pk)
     context = _review_context(request, conversation)
     return render(request, f"{REVIEW_TEMPLATE}#review-body", context)
+
+
+@require_GET
+@login_required
+@vary_on_htmx
+def transcript(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The call's transcript opened at a quote (`?at=&until=`, seconds): the review page's
+    side panel for htmx, else a page of its own that the link's anchor scrolls to the
+    quote. Fetched from Attention the first time, and again with `?refresh=1`."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    at = evidence_selectors.moment_from_query(request.GET.get("at"))
+    until = evidence_selectors.moment_from_query(request.GET.get("until"))
+    problem = ""
+    try:
+        stored = transcript_services.transcript_fetch(
+            conversation=conversation, refresh=request.GET.get("refresh") == "1"
+        )
+    except transcript_services.TranscriptUnavailable as error:
+        stored, problem = None, str(error)
+    context = {
+        "conversation": conversation,
+        "problem": problem,
+        "transcript": evidence_selectors.transcript_view(
+            stored.segments if stored else [], at=at, until=until
+        ),
+    }
+    return render_page(request, "reviews/transcript.html", "transcript-panel", context)
 
 
 # My confirmations ---------------------------------------------------------------------

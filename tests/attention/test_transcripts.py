@@ -246,3 +246,11 @@ def test_a_body_that_is_not_json_breaks_the_contract(api, sandbox):
     sandbox.state.add_fault(kind="malformed_json", path_contains=outline.id)
     with pytest.raises(AttentionContractError):
         api.get_transcript(outline.id)
+
+
+@pytest.mark.parametrize("value", [[{"speaker": "Ann", "words": []}], None, "text", 5])
+def test_no_shape_of_the_transcript_sets_a_conversation_aside(value):
+    body = attention_example("confirm-response.json")
+    body["attributes"]["transcript"] = value
+    attributes = schemas.Conversation.model_validate(body).attributes
+    assert attributes.transcript == (value if isinstance(value, list) else {})

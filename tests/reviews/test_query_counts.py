@@ -59,6 +59,7 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
         "SELECT reviews_conversation auth_user reviews_team",  # the conversation, scoped
         "SELECT reviews_intelligenceitem",
         "SELECT reviews_fieldsetting",  # risk tiers and how values read, for all items
+        "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes
         "SELECT reviews_confirmationattempt auth_user",  # the latest attempt
     ]
     assert queries_of(lambda: client.get(url)) == expected
@@ -82,6 +83,7 @@ def test_item_save_makes_a_fixed_set_of_queries(login, rep, conversation):
         "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
         "UPDATE reviews_intelligenceitem",
         "SELECT reviews_fieldsetting",  # the card's risk tier and how its values read
+        "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes
         "SELECT reviews_intelligenceitem",  # the progress, swapped out of band
     ]
 

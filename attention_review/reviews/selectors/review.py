@@ -15,6 +15,7 @@ from ..models import (
     FieldSetting,
     IntelligenceItem,
 )
+from . import evidence
 
 CATEGORY_ORDER = {"CRM": 0, "Indicators": 1, "BuiltInInsight": 2, "CustomInsight": 3}
 CATEGORY_LABELS = {
@@ -59,6 +60,7 @@ def annotate_for_review(
     and every single-item fragment go through here, so a swapped card reads the same
     as the card the page drew."""
     annotate_field_settings(items)
+    evidence.annotate_evidence(items)
     return items
 
 

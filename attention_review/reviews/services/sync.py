@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -74,6 +74,7 @@ _ITEM_SYNC_FIELDS = [
     "is_confirmed",
     "needs_review",
     "raw",
+    "evidence",
 ]
 
 
@@ -164,8 +165,12 @@ def item_row(
     is_confirmed: bool,
     confirmed_value: Any,
     needs_review: bool,
+    participants: Sequence[schemas.Person] = (),
 ) -> dict[str, Any]:
-    """An extracted item's table row as the sync stores it (decisions are not the sync's)."""
+    """An extracted item's table row as the sync stores it (decisions are not the sync's).
+
+    Its evidence is stored as each sync reads it, a half-named speaker completed from the
+    call's `participants`."""
     return dict(
         conversation_id=conversation_pk,
         item_id=item.id[:200],
@@ -181,6 +186,7 @@ def item_row(
         is_confirmed=is_confirmed,
         needs_review=needs_review,
         raw=item.raw,
+        evidence=[quote.stored(participants) for quote in item.evidence],
     )
 
 
@@ -350,6 +356,7 @@ class _ItemPlan:
 
     def rows(self, conversation_pk: int) -> list[dict[str, Any]]:
         rows = []
+        participants = self.resource.attributes.participants
         for item_id, (position, item) in self.reported.items():
             is_confirmed, confirmed_value = self._crm(item_id)
             rows.append(
@@ -360,6 +367,7 @@ class _ItemPlan:
                     is_confirmed=is_confirmed,
                     confirmed_value=confirmed_value,
                     needs_review=self._needs_review(item_id, item.value, item.refreshing, False),
+                    participants=participants,
                 )
             )
         return rows
