@@ -1,5 +1,6 @@
 """A rep opens the transcript at a quote in Chromium: the side panel shows the quote
-marked and in view, focus on it; Escape closes the panel and gives focus back."""
+marked and in view, focus on it; Escape closes the panel and gives focus back. axe finds
+no serious or critical violation with the panel open, nor on the transcript page."""
 
 import pytest
 from django.urls import reverse
@@ -7,6 +8,7 @@ from playwright.sync_api import expect
 
 from attention_review.reviews.formatting import call_moment
 from attention_review.reviews.models import IntelligenceItem
+from tests.browser.test_accessibility import audit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,6 +46,7 @@ def test_a_quotes_time_opens_the_panel_at_the_quote(page, log_in, quoted):
     expect(marked).to_be_in_viewport()
     expect(panel.locator(".at-quote")).to_be_focused()
     assert page.url.endswith(review_url)  # the review stays where it was
+    audit(page, "review (transcript panel)", {})
 
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
@@ -83,3 +86,4 @@ def test_the_link_opened_as_a_page_scrolls_to_the_quote(page, log_in, quoted):
     at_quote = page.locator(f"#t-{int(quote['start'])}")
     expect(at_quote.locator("mark")).to_have_text(quote["quote"])
     expect(at_quote).to_be_in_viewport()
+    audit(page, "transcript page", {})
