@@ -435,3 +435,17 @@ def test_an_odd_transcript_never_breaks_the_panel(sandbox, api, login, rep, sync
     assert "Hello all." in html
     assert "<mark>I&#x27;ll send the order form.</mark>" in html
     assert 'id="t-61"' in html
+
+
+@pytest.mark.parametrize(
+    ("quote", "said"),
+    [
+        ("We aim to sign by January 15, if legal agrees.", True),
+        ("Let's say the 15th of Jan.", True),
+        ("15 January works for us.", True),
+        ("Early in the new year.", False),
+        ("By March 15.", False),
+    ],
+)
+def test_a_date_is_stated_the_way_people_say_it(quote, said):
+    assert evidence_selectors.states(quote, "2027-01-15") is said

@@ -10,6 +10,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -80,6 +81,7 @@ def side_of(email: str, domains: frozenset[str]) -> str:
 _THOUSANDS = re.compile(r"(?<=\d)[,\u00a0\u202f](?=\d{3}(?!\d))")
 _SCALED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(k|m)\b")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W\d_]+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SCALES = {"k": Decimal(1_000), "m": Decimal(1_000_000)}
 
 
@@ -134,11 +136,38 @@ def _value_parts(value: Any) -> list[list[str]]:
 def states(quote: str, value: Any) -> bool:
     """Whether the quote says the value: every part of it, word for word, compared
     loosely (see `tokens`): `$168,000` states 168000, "Proposal." states "proposal"."""
+    said = tokens(quote)
+    spoken = _spoken_dates(value)
+    if spoken and any(_contains(said, saying) for saying in spoken):
+        return True
     parts = [part for part in _value_parts(value) if part]
     if not parts:
         return False
-    said = tokens(quote)
     return all(_contains(said, part) for part in parts)
+
+
+def _spoken_dates(value: Any) -> list[list[str]]:
+    """How a person says an ISO date: "January 15", "Jan 15", "15 January" (the year is
+    seldom said, so it is not required)."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value.strip()):
+        return []
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return []
+    # Tokens split "15th" into "15" and "th" (see `_TOKEN`).
+    number, suffix = str(day.day), _ordinal(day.day)
+    sayings = []
+    for month in {f"{day:%B}".casefold(), f"{day:%b}".casefold()}:
+        sayings += [[month, number], [number, month], [number, suffix, month]]
+        sayings.append([number, suffix, "of", month])
+    return sayings
+
+
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return "th"
+    return {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
 
 
 # The evidence beside one item ------------------------------------------------------------
