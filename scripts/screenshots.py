@@ -154,7 +154,7 @@ def main() -> None:
                 base_url = f"http://127.0.0.1:{app_port}"
                 wait_for(app_port)
                 for path in shoot(base_url, arguments.output):
-                    print(f"wrote {path.relative_to(REPOSITORY)}")
+                    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

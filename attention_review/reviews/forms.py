@@ -88,14 +88,20 @@ class ItemValueForm(forms.Form):
     (Yes/No; a picklist, submitting a token per option, never the option as JSON) or a
     multiple select (a multi-picklist). All are plain form controls: no JavaScript.
 
-    The editor opens with the item's `outgoing_value`. `reference` (for example the value
-    confirmed in the CRM) sets the kind when the AI's value is None. Opening the editor
-    and saving it unchanged gives back the value it opened with, in the same JSON type
-    and shape.
+    The editor opens with the item's `outgoing_value`, or with `draft` (text the reviewer
+    typed earlier and did not save), shown as typed and not validated until it is saved.
+    `reference` (for example the value confirmed in the CRM) sets the kind when the AI's
+    value is None. Opening the editor and saving it unchanged gives back the value it
+    opened with, in the same JSON type and shape.
     """
 
     def __init__(
-        self, *args: Any, item: EditableItem, reference: Any = None, **kwargs: Any
+        self,
+        *args: Any,
+        item: EditableItem,
+        reference: Any = None,
+        draft: str = "",
+        **kwargs: Any,
     ) -> None:
         self.item = item
         self.options: list[Any] = list(item.options) if isinstance(item.options, list) else []
@@ -103,11 +109,18 @@ class ItemValueForm(forms.Form):
         self.like = kind_source(item.ai_value, reference)
         self.tokens = option_tokens(self.options)
         self.initially = self._initial_choice(item.outgoing_value)
-        kwargs.setdefault("initial", {"value": self._shown(item.outgoing_value)})
+        shown = draft if draft and self.takes_draft else self._shown(item.outgoing_value)
+        kwargs.setdefault("initial", {"value": shown})
         super().__init__(*args, **kwargs)
         field = self._field()
         field.label = item.title or item.key
         self.fields["value"] = field
+
+    @property
+    def takes_draft(self) -> bool:
+        """Whether what is typed is kept as a draft: one piece of text (a multiple select
+        posts several values, and is re-chosen in a moment anyway)."""
+        return self.kind is not ValueKind.MULTI_PICKLIST
 
     def _initial_choice(self, current: Any) -> list[int]:
         """The options the current value stands for, in the value's order."""

@@ -12,6 +12,7 @@ urlpatterns = [
     path("conversations/<int:pk>/", views.review, name="review"),
     path("conversations/<int:pk>/items/<int:item_pk>/", views.item, name="item"),
     path("conversations/<int:pk>/items/<int:item_pk>/edit/", views.item_edit, name="item-edit"),
+    path("conversations/<int:pk>/items/<int:item_pk>/draft/", views.item_draft, name="item-draft"),
     path("conversations/<int:pk>/items/<int:item_pk>/reset/", views.item_reset, name="item-reset"),
     path(
         "conversations/<int:pk>/items/<int:item_pk>/choose/", views.item_choose, name="item-choose"

@@ -118,6 +118,12 @@ def _review_context(
     if editing is not None:
         items = [editing if item.pk == editing.pk else item for item in items]
     review_selectors.annotate_for_review(conversation, items)
+    review_selectors.annotate_drafts(items, request.user)
+    drafted = [item for item in items if item.my_draft_at and item.is_confirmable]  # type: ignore[attr-defined]
+    if editing is None and drafted and conversation.awaiting_review:
+        # Text typed and not yet saved comes back in its editor, as the reviewer left it.
+        editing = max(drafted, key=lambda item: item.my_draft_at)  # type: ignore[attr-defined]
+        form = _editor_form(request, editing)
     attempt = review_selectors.latest_attempt(conversation)
     details = review_selectors.conversation_details(conversation)
     # Confirmed here, or elsewhere before this app saw it: either way Attention holds a
@@ -161,7 +167,7 @@ def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     edit_pk = request.GET.get("edit", "")
     if edit_pk.isdigit() and conversation.awaiting_review:
         editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
-        form = ItemValueForm(item=editing, reference=_reference(editing)) if editing else None
+        form = _editor_form(request, editing) if editing else None
     context = _review_context(request, conversation, editing=editing, form=form)
     return render_page(request, REVIEW_TEMPLATE, "review-body", context)
 
@@ -177,6 +183,7 @@ def _item_fragment(
     """The item's fragment, plus the progress and confirm summary swapped out of band."""
     conversation = item.conversation
     review_selectors.annotate_for_review(conversation, [item])
+    review_selectors.annotate_drafts([item], request.user)
     context = {
         "conversation": conversation,
         "item": item,
@@ -215,6 +222,14 @@ def _refuse(request: HtmxHttpRequest, item: IntelligenceItem, reason: str) -> Ht
 def _reference(item: IntelligenceItem) -> Any:
     """The CRM's value, which gives the editor its kind when the AI proposes nothing."""
     return item.confirmed_value if item.is_confirmed else None
+
+
+def _editor_form(request: HtmxHttpRequest, item: IntelligenceItem) -> ItemValueForm:
+    """The editor as it opens: with the reviewer's own draft, when they left one."""
+    mine = bool(item.draft_text) and item.draft_by_id == request.user.pk
+    return ItemValueForm(
+        item=item, reference=_reference(item), draft=item.draft_text if mine else ""
+    )
 
 
 def _posted_version(request: HtmxHttpRequest) -> int | None:
@@ -308,7 +323,41 @@ def item_edit(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
         )
     if reason := _editable(request, item):
         return _item_fragment(request, item, notice=reason)
-    return _item_fragment(request, item, form=ItemValueForm(item=item, reference=_reference(item)))
+    return _item_fragment(request, item, form=_editor_form(request, item))
+
+
+@require_POST
+@login_required
+def item_draft(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Keep the text typed into an item's editor (posted by htmx after a pause in the
+    typing) and answer with the editor's draft line; with `discard` (Cancel), drop the
+    reviewer's draft and close the editor. A draft is never a decision."""
+    item = access.get_item_for_user(request.user, pk, item_pk)
+    if request.POST.get("discard"):
+        item = review_services.item_discard_draft(item=item, user=request.user)
+        if request.htmx:
+            return _item_fragment(request, item)
+        return HttpResponseRedirect(_review_url(item.conversation, item))
+    refusal = ""
+    try:
+        item = review_services.item_save_draft(
+            item=item,
+            user=request.user,
+            text=request.POST.get("value", ""),
+            version=_posted_version(request),
+        )
+    except review_services.ReviewError as error:
+        refusal = str(error)
+    if not request.htmx:
+        if refusal:
+            messages.error(request, refusal)
+            return HttpResponseRedirect(_review_url(item.conversation, item))
+        return HttpResponseRedirect(
+            f"{reverse('reviews:review', args=[pk])}?edit={item.pk}#item-{item.pk}"
+        )
+    review_selectors.annotate_drafts([item], request.user)
+    context = {"item": item, "draft_refusal": refusal}
+    return render(request, f"{REVIEW_TEMPLATE}#draft-status", context)
 
 
 _CHOICE_DONE = {

@@ -140,3 +140,18 @@ def test_problems_page_makes_three_queries_of_its_own(login, manager, synced):
         "SELECT reviews_setasiderecord",
         "SELECT reviews_confirmationattempt reviews_conversation auth_user",
     ]
+
+
+def test_draft_autosave_makes_a_fixed_set_of_queries(login, rep, conversation):
+    client = login(rep)
+    item = conversation.items.filter(refreshing=False, options__isnull=True).first()
+    url = reverse("reviews:item-draft", args=[conversation.pk, item.pk])
+    data = {"value": "Half a thought", "version": item.version}
+    assert queries_of(lambda: client.post(url, data, headers=HTMX)) == [
+        SESSION,
+        USER,
+        ROLE,
+        "SELECT reviews_intelligenceitem reviews_conversation auth_user reviews_team",
+        "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
+        "UPDATE reviews_intelligenceitem",  # the draft; the answer is one line, no query
+    ]

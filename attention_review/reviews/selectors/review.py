@@ -4,6 +4,7 @@ the opportunity choices, the stored resource and the latest confirmation attempt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from pydantic import ValidationError
 
 from attention_review.attention import schemas
@@ -74,6 +75,14 @@ def annotate_field_settings(items: list[IntelligenceItem]) -> None:
         item.tier = setting.tier if setting else FieldSetting.Tier.BULK  # type: ignore[attr-defined]
         item.display = setting.display if setting else FieldSetting.Display.AUTO  # type: ignore[attr-defined]
         item.currency = (setting and setting.currency) or settings.CRM_CURRENCY  # type: ignore[attr-defined]
+
+
+def annotate_drafts(items: list[IntelligenceItem], user: User) -> None:
+    """Each item's `my_draft_at`: when `user` last kept a draft of it, else None. A draft
+    is its author's alone; another reviewer's is never shown or reopened."""
+    for item in items:
+        mine = bool(item.draft_text) and item.draft_by_id == user.pk
+        item.my_draft_at = item.draft_saved_at if mine else None  # type: ignore[attr-defined]
 
 
 def group_items(items: list[IntelligenceItem]) -> list[ItemGroup]:

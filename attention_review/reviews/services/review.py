@@ -38,6 +38,11 @@ class ReviewError(Exception):
 
 CONFIRMING = "This review is being confirmed right now, so the change was not saved."
 
+# As long as a value the editor accepts (forms.MAX_VALUE_LENGTH), so no typed value that
+# could be saved is ever too long to keep as a draft.
+DRAFT_MAX_LENGTH = 10_000
+NO_DRAFT: dict[str, Any] = {"draft_text": "", "draft_saved_at": None, "draft_by": None}
+
 
 # The round lock -----------------------------------------------------------------------
 
@@ -98,6 +103,8 @@ def _item_decide(
     confirm of the round.
     """
     changes.update(decision_proposal=item.ai_value, reviewed_at=timezone.now(), reviewed_by=user)
+    # A decision supersedes the text typed towards it: the draft has served its purpose.
+    changes.update(NO_DRAFT)
     rows = IntelligenceItem.objects.filter(pk=item.pk, conversation_id=item.conversation_id)
     if version is not None:
         rows = rows.filter(version=version)
@@ -179,6 +186,56 @@ def item_set_excluded(
 ) -> IntelligenceItem:
     """Leave an item out of the confirm, or put it back; its chosen value is kept."""
     return _item_decide(item, user, version=version, is_excluded=excluded)
+
+
+# Drafts of typed text ------------------------------------------------------------------
+
+
+def item_save_draft(
+    *, item: IntelligenceItem, user: User, text: str, version: int | None = None
+) -> IntelligenceItem:
+    """Keep the text typed into an item's editor, unvalidated, so a reload loses nothing.
+
+    A draft is never a decision and never sent. Empty text drops the draft. With
+    `version` (the item version the editor opened on), a draft typed against a decision
+    that has since changed is refused rather than left to reopen over it. Raises
+    ReviewError with a message for the reviewer when it cannot be kept.
+    """
+    if not item.conversation.awaiting_review:
+        raise ReviewError("This conversation has been confirmed; the draft was not kept.")
+    if not item.is_confirmable:
+        raise ReviewError("This item cannot be changed now, so the draft was not kept.")
+    if len(text) > DRAFT_MAX_LENGTH:
+        raise ReviewError(
+            f"The text is too long to keep as a draft (over {DRAFT_MAX_LENGTH:,} characters); "
+            "shorten it before saving."
+        )
+    draft: dict[str, Any] = (
+        {"draft_text": text, "draft_saved_at": timezone.now(), "draft_by": user}
+        if text.strip()
+        else NO_DRAFT
+    )
+    rows = IntelligenceItem.objects.filter(pk=item.pk, conversation_id=item.conversation_id)
+    if version is not None:
+        rows = rows.filter(version=version)
+    updated = _write_unless_confirming(item.conversation_id, lambda: rows.update(**draft))
+    if not updated:
+        raise ReviewError(
+            "This item was decided since the editor opened, so the draft was not kept; "
+            "your text is still in the editor."
+        )
+    for name, value in draft.items():
+        setattr(item, name, value)
+    return item
+
+
+def item_discard_draft(*, item: IntelligenceItem, user: User) -> IntelligenceItem:
+    """Drop the reviewer's own draft of an item (Cancel); another reviewer's is kept."""
+    IntelligenceItem.objects.filter(pk=item.pk, draft_by=user).update(**NO_DRAFT)
+    if item.draft_by_id == user.pk:
+        for name, value in NO_DRAFT.items():
+            setattr(item, name, value)
+    return item
 
 
 def review_open(*, conversation: Conversation) -> None:
@@ -465,6 +522,8 @@ def _confirmation_succeed(
                 "is_decided": True,
                 "decided_ai_value": entry.ai_value,
                 "decision_proposal": entry.ai_value,
+                # The round is closed: text typed but never saved was not part of it.
+                **NO_DRAFT,
             }
             if not item.choice:
                 # The default the reviewer confirmed becomes their decision.

@@ -131,6 +131,7 @@ def review_url(conversation: Any) -> str:
 _ITEM_ROUTES = {
     "": "reviews:item",
     "edit": "reviews:item-edit",
+    "draft": "reviews:item-draft",
     "reset": "reviews:item-reset",
     "choose": "reviews:item-choose",
     "exclude": "reviews:item-exclude",
@@ -139,7 +140,8 @@ _ITEM_ROUTES = {
 
 @register.filter
 def item_url(item: Any, action: str = "") -> str:
-    """An item's URL: its fragment (and save), or its edit, reset or exclude action."""
+    """An item's URL: its fragment (and save), or its edit, draft, reset, choose or
+    exclude action."""
     return _url_pattern(_ITEM_ROUTES[action], 2).format(item.conversation_id, item.pk)
 
 
