@@ -1,6 +1,8 @@
 """A rep completes a review with the keyboard alone: Tab, Shift+Tab, Enter, Space and
-typing, in Chromium, from the login page to the confirmed result. Every control reached
-shows a visible focus ring, and no CSP violation or script error occurs."""
+typing reach every control, in Chromium, from the login page to the confirmed result
+and on to the next conversation (the page's own keys are tested in
+test_keyboard_first.py). Every control reached shows a visible focus ring, and no CSP
+violation or script error occurs."""
 
 import re
 
@@ -93,7 +95,15 @@ def test_a_rep_completes_a_review_with_the_keyboard_alone(page, sandbox, rep, re
     expect(other.locator(".badge", has_text="Excluded")).to_be_visible()
     expect(page.locator("#confirm-summary")).to_contain_text("Excluded: 1")
 
-    # Confirm.
+    # Decide every item still waiting with Tab and Enter on its "Accept AI" (never the
+    # edited or excluded item's, which would undo what was just decided), then confirm.
+    waiting = page.locator('article.item[data-decided="0"]:not(.refreshing):not(.withdrawn)')
+    decided_here = (re.escape(to_edit.title), re.escape(to_exclude.title))
+    not_decided_here = re.compile(f"^Accept AI\\s+proposal for\\s+(?!({'|'.join(decided_here)})$)")
+    for left in reversed(range(waiting.count())):
+        tab_to(page, lambda e: bool(not_decided_here.search(e["text"])))
+        page.keyboard.press("Enter")
+        expect(waiting).to_have_count(left)
     tab_to(page, named("^Confirm to CRM$"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Confirmed in Attention")).to_be_visible()
@@ -104,8 +114,11 @@ def test_a_rep_completes_a_review_with_the_keyboard_alone(page, sandbox, rep, re
     assert sent[to_edit.item_id] == "Book the security review with their CISO for Tuesday"
     assert to_exclude.item_id not in sent
 
-    # And on to the next conversation, still by keyboard.
-    next_link = tab_to(page, named("^Review the next conversation"))
+    # And on to the next conversation: the focus is already on its link.
+    next_link = page.get_by_role("link", name=re.compile("^Review the next conversation"))
+    expect(next_link).to_be_focused()
+    assert focused(page)["outline"], "the link shows the focus"
+    href = next_link.get_attribute("href")
     page.keyboard.press("Enter")
-    page.wait_for_url(f"**{next_link['href']}")
+    page.wait_for_url(f"**{href}")
     assert page.console_errors == [], "no CSP violation or script error"
