@@ -2,6 +2,7 @@
 database. Nothing inside the project is patched: tests configure the sandbox (its data
 and its faults) and the settings, then drive the app as a user or a command would."""
 
+import importlib
 import os
 
 import pytest
@@ -11,6 +12,7 @@ from django.test import Client
 
 from attention_review.attention.client import AttentionClient, RetryPolicy
 from attention_review.demo import DemoAccount, demo_account
+from attention_review.reviews.models import FieldSetting
 from attention_review.reviews.services.sync import conversation_sync
 from attention_review.sandbox.app import SandboxState
 from attention_review.sandbox.server import SandboxServer
@@ -38,6 +40,25 @@ def _empty_cache():
     """Each test starts with an empty cache: a role cached by an earlier test for a user
     id the database has since reused must not leak into this one."""
     cache.clear()
+
+
+# The field settings every install starts with, as migration 0008 seeds them.
+DEFAULT_FIELD_SETTINGS = importlib.import_module(
+    "attention_review.reviews.migrations.0008_reviewer_cockpit"
+).DEFAULT_FIELD_SETTINGS
+
+
+@pytest.fixture(autouse=True)
+def _field_settings_as_installed(request):
+    """Every test with a database starts with the seeded field settings (stage, amount,
+    close date and forecast category need a sign-off): a transactional test's flush
+    empties every table, seeded rows included, for the tests that run after it."""
+    database = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if not database and request.node.get_closest_marker("django_db") is None:
+        return
+    request.getfixturevalue("db")
+    for key, tier, display in DEFAULT_FIELD_SETTINGS:
+        FieldSetting.objects.get_or_create(key=key, defaults={"tier": tier, "display": display})
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from .models import (
     ConfirmationAttempt,
     ConfirmedItem,
     Conversation,
+    FieldSetting,
     IntelligenceItem,
     SetAsideRecord,
     SyncRun,
@@ -152,6 +153,18 @@ class IntelligenceItemAdmin(admin.ModelAdmin):
     search_fields = ["title", "key", "item_id", "conversation__title"]
     raw_id_fields = ["conversation", "reviewed_by"]
     show_full_result_count = False
+
+
+@admin.register(FieldSetting)
+class FieldSettingAdmin(admin.ModelAdmin):
+    """Which fields need an explicit decision before a confirm (the ones that move
+    forecasts) and which may be accepted in bulk; a change applies to the next page
+    drawn and the next confirm. A key without a row is bulk."""
+
+    list_display = ["key", "tier", "display", "currency"]
+    list_editable = ["tier"]
+    list_filter = ["tier", "display"]
+    search_fields = ["key"]
 
 
 _CONFIRMED_ITEM_FIELDS = (

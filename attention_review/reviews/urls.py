@@ -26,6 +26,7 @@ urlpatterns = [
     path("conversations/<int:pk>/reopen/", views.reopen, name="reopen"),
     path("conversations/<int:pk>/transcript/", views.transcript, name="transcript"),
     path("conversations/<int:pk>/opportunity/", views.opportunity, name="opportunity"),
+    path("conversations/<int:pk>/accept-rest/", views.accept_rest, name="accept-rest"),
     path("conversations/<int:pk>/confirm/", views.confirm, name="confirm"),
     path("confirmations/", views.my_confirmations, name="my-confirmations"),
     path("problems/", views.problems, name="problems"),

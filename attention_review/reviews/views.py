@@ -182,7 +182,7 @@ def _item_fragment(
 ) -> HttpResponse:
     """The item's fragment, plus the progress and confirm summary swapped out of band."""
     conversation = item.conversation
-    review_selectors.annotate_for_review(conversation, [item])
+    progress = review_selectors.review_progress_with(conversation, item)
     review_selectors.annotate_drafts([item], request.user)
     context = {
         "conversation": conversation,
@@ -191,13 +191,18 @@ def _item_fragment(
         "editing": item if form is not None else None,
         "notice": notice,
         "conflict": conflict,
-        "progress": review_selectors.review_progress_for(conversation),
+        "progress": progress,
         "oob": True,
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
+        # The confirm button's wording depends on it ("Check again and confirm").
+        "attempt": review_selectors.latest_attempt(conversation),
     }
     html = render_to_string(f"{REVIEW_TEMPLATE}#item", context, request)
     html += render_to_string(f"{REVIEW_TEMPLATE}#progress", context, request)
     html += render_to_string(f"{REVIEW_TEMPLATE}#summary", context, request)
+    # A decision may release Confirm (the last explicit field signed off) or change what
+    # "Accept the rest" would take.
+    html += render_to_string(f"{REVIEW_TEMPLATE}#confirm-actions", context, request)
     return HttpResponse(html)
 
 
@@ -468,6 +473,20 @@ def opportunity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if form.errors:
         messages.error(request, " ".join(str(error) for error in form.errors["opportunity_id"]))
     return HttpResponseRedirect(_review_url(conversation))
+
+
+@require_POST
+@login_required
+def accept_rest(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Accept the AI's proposal for the bulk-tier items left undecided, in one action."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    try:
+        accepted = review_services.review_accept_rest(conversation=conversation, user=request.user)
+    except review_services.ReviewError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, accepted.summary)
+    return _after_confirm(request, conversation)
 
 
 _OUTCOME_MESSAGES = {

@@ -10,6 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from attention_review.reviews.models import Conversation
+from tests.sign_off import awaiting_sign_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,6 +80,16 @@ def test_every_page_has_no_serious_or_critical_violation(
     card.get_by_role("textbox").fill("Send the pricing sheet on Monday")
     card.get_by_role("button", name="Save").click()
     expect(card).to_contain_text("Send the pricing sheet on Monday")
+
+    page.get_by_role("button", name=re.compile(r"^Accept the rest")).click()
+    expect(page.locator("#review-body")).to_contain_text("Accepted")
+    audit(page, "review (the rest accepted, sign-off pending)", results)
+    # The fields that move forecasts are signed off one by one; then Confirm is enabled.
+    for explicit in awaiting_sign_off(conversation):
+        page.locator(f"#item-{explicit.pk}").get_by_role(
+            "button", name=re.compile("^Accept AI")
+        ).click()
+        expect(page.locator(f"#item-{explicit.pk} .badge", has_text="Signed off")).to_be_visible()
 
     page.get_by_role("button", name="Confirm to CRM").click()
     expect(page.get_by_role("heading", name="Confirmed in Attention")).to_be_visible()

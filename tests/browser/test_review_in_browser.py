@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from attention_review.reviews.models import ConfirmationAttempt, Conversation
+from tests.sign_off import awaiting_sign_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,6 +50,12 @@ def test_rep_edits_validates_excludes_and_confirms(page, log_in, sandbox, rep, r
     # The draft survives a reload.
     page.reload()
     expect(page.locator(f"#item-{text_item.pk}")).to_contain_text("security questionnaire")
+
+    # Sign off the fields that move forecasts, one by one.
+    for item in awaiting_sign_off(conversation):
+        explicit = page.locator(f"#item-{item.pk}")
+        explicit.get_by_role("button", name=re.compile("^Accept AI")).click()
+        expect(explicit.locator(".badge", has_text="Signed off")).to_be_visible()
 
     page.get_by_role("button", name="Confirm to CRM").click()
     expect(page.get_by_role("heading", name="Confirmed in Attention")).to_be_visible()

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from attention_review.reviews.models import Conversation
 from attention_review.reviews.services.sync import conversation_sync
 from attention_review.reviews.values import ValueKind, value_kind
+from tests.sign_off import sign_off
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,6 +38,7 @@ def test_a_second_round_shows_the_crm_value_the_new_proposal_and_what_is_sent(
         reverse("reviews:item", args=[conversation.pk, budget.pk]),
         {"value": "REP 120k", "version": budget.version},
     )
+    sign_off(client, conversation)
     client.post(reverse("reviews:confirm", args=[conversation.pk]), {"review_round": 1})
 
     # The AI re-extracts and changes only Next Steps.

@@ -5,6 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from attention_review.reviews.models import Conversation, IntelligenceItem
+from tests.sign_off import sign_off
 
 HTMX = {"HX-Request": "true"}
 REP_EDIT = "Rep's corrected next step: send the MSA redline by Friday"
@@ -54,6 +55,8 @@ def edit_and_exclude(client: Client, conversation: Conversation):
 
 
 def confirm(client: Client, conversation: Conversation, **headers):
+    """Confirm as the rep does: the fields that need their sign-off decided first."""
+    sign_off(client, conversation)
     conversation.refresh_from_db()
     return client.post(
         reverse("reviews:confirm", args=[conversation.pk]),

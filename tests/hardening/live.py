@@ -123,6 +123,25 @@ class Target:
         )
         return rows[0]
 
+    def sign_off(self, rep: AppSession, conversation_pk: int) -> int:
+        """Decide, as the rep must before a confirm, each proposal of an explicit-tier
+        field that asks for review: "Keep CRM value" where the CRM holds one, else
+        "Accept AI" (what the confirm would have sent). Returns how many were decided."""
+        rows = self.query(
+            "SELECT i.id, i.version, i.is_confirmed FROM reviews_intelligenceitem i "
+            "JOIN reviews_fieldsetting f ON f.key = i.key "
+            "WHERE i.conversation_id = %s AND f.tier = 'explicit' AND i.needs_review "
+            "AND NOT i.refreshing AND NOT i.withdrawn AND i.choice = '' AND NOT i.is_excluded",
+            (conversation_pk,),
+        )
+        for item_pk, version, is_confirmed in rows:
+            response = rep.post(
+                f"/conversations/{conversation_pk}/items/{item_pk}/choose/",
+                {"choice": "keep" if is_confirmed else "accept", "version": version},
+            )
+            assert response.status_code == 200, response.status_code
+        return len(rows)
+
     def items(self, conversation_pk: int) -> list[dict[str, Any]]:
         rows = self.query(
             "SELECT id, item_id, ai_value, choice, decision_value, is_excluded, reviewed_by_id, "

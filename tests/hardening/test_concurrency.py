@@ -42,6 +42,7 @@ def item_path(conversation_pk: int, item_pk: int, action: str = "") -> str:
 
 def twenty_confirms_make_one_call(target: Target, rep: AppSession, sandbox: SandboxServer):
     pk, review_round = target.fresh_conversation("rep")
+    target.sign_off(rep, pk)
     attention_id = target.query(
         "SELECT attention_id FROM reviews_conversation WHERE id = %s", (pk,)
     )
@@ -168,6 +169,7 @@ def an_edit_during_a_confirm_is_never_lost(target: Target, rep: AppSession, sand
     """The rep (or a second tab) changes an item while Attention is still answering the
     confirm: the change is either refused, with a message, or it reaches Attention."""
     pk, review_round = target.fresh_conversation("rep")
+    target.sign_off(rep, pk)
     attention_id = target.query(
         "SELECT attention_id FROM reviews_conversation WHERE id = %s", (pk,)
     )

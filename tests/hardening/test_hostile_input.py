@@ -405,6 +405,7 @@ def test_another_reps_conversation_and_items_are_404_for_every_action(
         reverse("reviews:item-reset", args=[theirs.pk, item.pk]),
         reverse("reviews:item-exclude", args=[theirs.pk, item.pk]),
         reverse("reviews:opportunity", args=[theirs.pk]),
+        reverse("reviews:accept-rest", args=[theirs.pk]),
         reverse("reviews:confirm", args=[theirs.pk]),
     ]
     for url in post_urls:
@@ -499,6 +500,7 @@ def post_targets(conversation):
             reverse("reviews:opportunity", args=[conversation.pk]),
             {"opportunity_id": conversation.default_opportunity_id},
         ),
+        "accept the rest": (reverse("reviews:accept-rest", args=[conversation.pk]), {}),
         "confirm": (
             reverse("reviews:confirm", args=[conversation.pk]),
             {"review_round": conversation.review_round},
@@ -515,6 +517,7 @@ def test_every_post_without_a_csrf_token_is_403_and_changes_nothing(
         client = client_for(manager if name == "sync" else rep, enforce_csrf_checks=True)
         response = client.post(url, data, headers=HTMX)
         assert response.status_code == 403, name
+    assert not IntelligenceItem.objects.filter(reviewed_by__isnull=False).exists()
     assert not IntelligenceItem.objects.filter(choice="own").exists()
     assert not IntelligenceItem.objects.filter(is_excluded=True).exists()
     assert sandbox.state.confirm_calls.get(conversation.attention_id, 0) == 0

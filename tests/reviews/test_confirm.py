@@ -10,6 +10,7 @@ from attention_review.reviews.models import (
 )
 from attention_review.reviews.services.sync import conversation_sync
 from tests.fixtures import attention_example
+from tests.sign_off import sign_off
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +31,8 @@ def confirmable_items(conversation):
 
 
 def confirm(client, conversation, **headers):
+    """Confirm as the rep does: the fields that need their sign-off decided first."""
+    sign_off(client, conversation)
     conversation.refresh_from_db()
     return client.post(
         reverse("reviews:confirm", args=[conversation.pk]),
@@ -125,6 +128,7 @@ def test_after_confirm_the_queue_drops_it_and_the_next_one_is_offered(
 
 def test_a_double_click_makes_one_confirm_call(sandbox, login, rep, conversation):
     client = login(rep)
+    sign_off(client, conversation)
     round_shown = conversation.review_round
     url = reverse("reviews:confirm", args=[conversation.pk])
     client.post(url, {"review_round": round_shown}, headers=HTMX)

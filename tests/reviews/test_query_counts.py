@@ -82,9 +82,11 @@ def test_item_save_makes_a_fixed_set_of_queries(login, rep, conversation):
         "SELECT reviews_intelligenceitem reviews_conversation auth_user reviews_team",
         "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
         "UPDATE reviews_intelligenceitem",
-        "SELECT reviews_fieldsetting",  # the card's risk tier and how its values read
+        # The card and the progress (swapped out of band) read from one list of items.
+        "SELECT reviews_intelligenceitem",
+        "SELECT reviews_fieldsetting",  # risk tiers (the sign-off) and how values read
         "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes
-        "SELECT reviews_intelligenceitem",  # the progress, swapped out of band
+        "SELECT reviews_confirmationattempt auth_user",  # the Confirm button's wording
     ]
 
 

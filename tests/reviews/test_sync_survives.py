@@ -23,6 +23,7 @@ from attention_review.reviews.services.sync import conversation_sync
 from attention_review.sandbox.app import ListQuery, SandboxState
 from attention_review.sandbox.server import SandboxServer
 from tests.conftest import PASSWORD, TEST_API_KEY
+from tests.sign_off import sign_off
 
 pytestmark = pytest.mark.django_db
 
@@ -320,6 +321,7 @@ def test_a_confirm_error_that_repeats_the_key_leaks_it_nowhere(big, api, login, 
     conversation = Conversation.objects.filter(owner=rep, awaiting_review=True).first()
     big.state.add_fault(kind="status", status=422, echo_key=True, path_contains="/crm/confirm")
     client = login(rep)
+    sign_off(client, conversation)
     response = client.post(
         reverse("reviews:confirm", args=[conversation.pk]), {"review_round": 1}, follow=True
     )
@@ -339,7 +341,9 @@ def test_managers_see_failed_syncs_set_aside_records_and_failed_confirms_in_one_
     conversation_sync(client=api, full=True)
     conversation = Conversation.objects.filter(owner=rep, awaiting_review=True).first()
     big.state.add_fault(kind="status", status=422, path_contains="/crm/confirm")
-    login(rep).post(reverse("reviews:confirm", args=[conversation.pk]), {"review_round": 1})
+    client = login(rep)
+    sign_off(client, conversation)
+    client.post(reverse("reviews:confirm", args=[conversation.pk]), {"review_round": 1})
     big.state.corrupt(listed_ids(big)[3], "missing_created_at")
     conversation_sync(client=api, full=True)
     big.state.add_fault(kind="status", status=503, times=None, path_contains="/conversations/list")

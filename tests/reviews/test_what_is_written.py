@@ -16,6 +16,7 @@ from attention_review.reviews.models import ConfirmationAttempt, Conversation, I
 from attention_review.reviews.services.sync import conversation_sync
 from attention_review.reviews.tasks import follow_exports_task
 from attention_review.reviews.values import ValueKind, value_kind
+from tests.sign_off import sign_off
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,9 @@ def act(client, item, action, **data):
 
 
 def confirm(client, conversation):
+    """Confirm as the rep does: the fields that need their sign-off decided first (each
+    kept or accepted as the confirm would have sent it)."""
+    sign_off(client, conversation)
     conversation.refresh_from_db()
     return client.post(
         reverse("reviews:confirm", args=[conversation.pk]),

@@ -47,6 +47,21 @@ class ReviewProgress:
     refreshing: int
     withdrawn: int
     settled: int
+    # The fields still waiting for the reviewer's own decision (`awaits_sign_off`).
+    sign_off_titles: tuple[str, ...] = ()
+    # What "Accept the rest" would accept now, and what it would leave for a look.
+    bulk_ready: int = 0
+    bulk_without_evidence: int = 0
+
+    @property
+    def sign_off_left(self) -> int:
+        return len(self.sign_off_titles)
+
+    @property
+    def confirm_blocked_because(self) -> str:
+        """Why Confirm is disabled ('' when it is not): the same sentence the confirm
+        service refuses with."""
+        return sign_off_sentence(self.sign_off_titles)
 
 
 def review_items(conversation: Conversation) -> list[IntelligenceItem]:
@@ -67,7 +82,8 @@ def annotate_for_review(
 
 def annotate_field_settings(items: list[IntelligenceItem]) -> None:
     """Each item's risk tier (`tier`: explicit or bulk), how its values read
-    (`display`) and in what currency (`currency`), from the admin's field settings."""
+    (`display`) and in what currency (`currency`), from the admin's field settings;
+    and whether it asks for the reviewer's sign-off (`asks_sign_off`)."""
     keys = {item.key for item in items}
     by_key = {setting.key: setting for setting in FieldSetting.objects.filter(key__in=keys)}
     for item in items:
@@ -75,6 +91,7 @@ def annotate_field_settings(items: list[IntelligenceItem]) -> None:
         item.tier = setting.tier if setting else FieldSetting.Tier.BULK  # type: ignore[attr-defined]
         item.display = setting.display if setting else FieldSetting.Display.AUTO  # type: ignore[attr-defined]
         item.currency = (setting and setting.currency) or settings.CRM_CURRENCY  # type: ignore[attr-defined]
+        item.asks_sign_off = asks_sign_off(item)  # type: ignore[attr-defined]
 
 
 def annotate_drafts(items: list[IntelligenceItem], user: User) -> None:
@@ -110,6 +127,7 @@ def grouped_for_review(items: list[IntelligenceItem]) -> dict[str, list[ItemGrou
 def review_progress(items: list[IntelligenceItem]) -> ReviewProgress:
     confirmable = [item for item in items if item.is_confirmable]
     asking = [item for item in confirmable if item.needs_review]
+    ready, without_evidence = bulk_acceptance(items)
     return ReviewProgress(
         reviewed=sum(1 for item in asking if item.decision_is_current),
         total=len(asking),
@@ -119,11 +137,80 @@ def review_progress(items: list[IntelligenceItem]) -> ReviewProgress:
         refreshing=sum(1 for item in items if item.refreshing and not item.withdrawn),
         withdrawn=sum(1 for item in items if item.withdrawn),
         settled=len(confirmable) - len(asking),
+        sign_off_titles=tuple(
+            dict.fromkeys(item.title or item.key for item in items if awaits_sign_off(item))
+        ),
+        bulk_ready=len(ready),
+        bulk_without_evidence=len(without_evidence),
     )
 
 
-def review_progress_for(conversation: Conversation) -> ReviewProgress:
-    return review_progress(review_items(conversation))
+def review_progress_with(conversation: Conversation, item: IntelligenceItem) -> ReviewProgress:
+    """For a single-item fragment: `item`, as the caller holds it, annotated as the
+    page's cards are, and the whole review's progress, from one read of the items."""
+    items = [item if other.pk == item.pk else other for other in review_items(conversation)]
+    annotate_for_review(conversation, items)
+    return review_progress(items)
+
+
+# Sign-off: the fields that move forecasts are decided one by one --------------------
+
+
+def _tier(item: IntelligenceItem) -> str:
+    """The risk tier `annotate_field_settings` set on the item."""
+    tier: str = item.tier  # type: ignore[attr-defined]
+    return tier
+
+
+def asks_sign_off(item: IntelligenceItem) -> bool:
+    """A proposal for an explicit-tier field that asks for review: the reviewer must
+    decide it themselves (accept, keep, edit or exclude) before the review is confirmed.
+    The items must have been through `annotate_field_settings`."""
+    return _tier(item) == FieldSetting.Tier.EXPLICIT and item.is_confirmable and item.needs_review
+
+
+def awaits_sign_off(item: IntelligenceItem) -> bool:
+    """The one sign-off rule, read by the page (Confirm disabled, the card's badge) and
+    by the confirm service (refused): an explicit proposal without a decision made
+    against it as it is now."""
+    return asks_sign_off(item) and not item.decision_is_current
+
+
+def sign_off_sentence(titles: tuple[str, ...] | list[str]) -> str:
+    """'Decide Stage and Close Date before confirming.'; '' when nothing is waiting."""
+    if not titles:
+        return ""
+    names = list(titles)
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"Decide {listed} before confirming."
+
+
+def sign_off_refusal(items: list[IntelligenceItem]) -> str:
+    """Why these items may not be confirmed yet, or '' when they may."""
+    return sign_off_sentence(
+        list(dict.fromkeys(item.title or item.key for item in items if awaits_sign_off(item)))
+    )
+
+
+def bulk_acceptance(
+    items: list[IntelligenceItem],
+) -> tuple[list[IntelligenceItem], list[IntelligenceItem]]:
+    """What "Accept the rest" takes, and what it leaves for a look: proposals of
+    bulk-tier fields that ask for review and have no decision yet. One without evidence
+    is left for the reviewer (nothing shows why the AI proposed it) unless the
+    organisation's Attention gives no quotes at all (REVIEW_BULK_ACCEPT_WITHOUT_EVIDENCE).
+    Explicit fields, excluded items and decided items are never taken."""
+    rest = [
+        item
+        for item in items
+        if _tier(item) == FieldSetting.Tier.BULK
+        and item.is_confirmable
+        and item.needs_review
+        and not item.has_decision
+    ]
+    if settings.REVIEW_BULK_ACCEPT_WITHOUT_EVIDENCE:
+        return rest, []
+    return [item for item in rest if item.evidence], [item for item in rest if not item.evidence]
 
 
 def opportunity_choices(

@@ -8,6 +8,7 @@ unsent), and the confirm writes one attempt per round under the same lock.
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from attention_review.attention.client import (
 )
 
 from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem
+from ..selectors import review as review_selectors
 from ..tasks import export_follow_later
 from ..values import same_value
 from .sync import conversations_write
@@ -238,6 +240,50 @@ def item_discard_draft(*, item: IntelligenceItem, user: User) -> IntelligenceIte
     return item
 
 
+@dataclass(frozen=True)
+class RestAccepted:
+    """What "Accept the rest" did: proposals accepted, and those left for a look."""
+
+    accepted: int
+    left_without_evidence: int
+
+    @property
+    def summary(self) -> str:
+        """'Accepted 6; 2 without evidence left for you.'"""
+        left = self.left_without_evidence
+        if not self.accepted and not left:
+            return "Nothing is left to accept: every other proposal has a decision."
+        if not self.accepted:
+            return f"Nothing accepted: {left} without evidence left for you."
+        if not left:
+            return f"Accepted {self.accepted}."
+        return f"Accepted {self.accepted}; {left} without evidence left for you."
+
+
+def review_accept_rest(*, conversation: Conversation, user: User) -> RestAccepted:
+    """Accept the AI's proposal for every item "Accept the rest" may take
+    (`selectors.review.bulk_acceptance`: bulk-tier, asking, undecided, with evidence),
+    each as a single accept would, in one transaction under the round lock: all of them
+    or, when anything fails, none. Raises ReviewError during a confirm of the round."""
+    if not conversation.awaiting_review:
+        raise ReviewError("This conversation has been confirmed; there is nothing to accept.")
+
+    def read_under_lock() -> tuple[list[IntelligenceItem], list[IntelligenceItem]]:
+        # Read once the lock is held: no decision can land between this read and the
+        # accepts, so each item's version is still current when it is accepted.
+        items = list(conversation.items.order_by("position", "pk"))
+        review_selectors.annotate_field_settings(items)
+        return review_selectors.bulk_acceptance(items)
+
+    with transaction.atomic():
+        ready, without_evidence = _write_unless_confirming(conversation.pk, read_under_lock)
+        for item in ready:
+            item_choose(
+                item=item, choice=IntelligenceItem.Choice.ACCEPT, user=user, version=item.version
+            )
+    return RestAccepted(accepted=len(ready), left_without_evidence=len(without_evidence))
+
+
 def review_open(*, conversation: Conversation) -> None:
     """Note when a review was first opened, for the time-to-confirm figures."""
     if conversation.awaiting_review and conversation.review_opened_at is None:
@@ -278,6 +324,11 @@ def _confirm_request(
     """The request body and the items it decides: every item the AI reports and has
     finished with. An item the AI withdrew is never sent."""
     items = [item for item in conversation.items.order_by("position", "pk") if item.is_confirmable]
+    # The fields that move forecasts are never confirmed on a default: the page disables
+    # Confirm with the same sentence, and a post without the page is refused here.
+    review_selectors.annotate_field_settings(items)
+    if refusal := review_selectors.sign_off_refusal(items):
+        raise ReviewError(refusal)
     included = [item for item in items if item.will_be_sent]
     if not included:
         raise ReviewError("Every item is excluded: include at least one item to confirm.")
