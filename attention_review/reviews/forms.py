@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from django import forms
 
 from .models import ConfirmationAttempt
+from .selectors.review import OpportunityCandidate
 from .values import (
     JSON_KINDS,
     NO,
@@ -213,17 +214,30 @@ class ItemValueForm(forms.Form):
 
 
 class OpportunityForm(forms.Form):
-    """The opportunity to confirm against: one of those linked to the conversation."""
+    """The opportunity to confirm against: one of those linked to the conversation.
 
-    opportunity_id = forms.ChoiceField(label="Opportunity", required=True)
+    The page draws `candidates` itself as a group of radio buttons, each opportunity by
+    name with its id beside it; the field validates the posted id against them."""
 
-    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    opportunity_id = forms.ChoiceField(
+        label="Opportunity",
+        required=True,
+        error_messages={"required": "Choose the opportunity to confirm against."},
+    )
+
+    def __init__(self, *args: Any, candidates: list[OpportunityCandidate], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.candidates = candidates
         opportunity = choice_field(self, "opportunity_id")
-        opportunity.choices = choices
+        opportunity.choices = [(candidate.id, candidate.label) for candidate in candidates]
         opportunity.error_messages["invalid_choice"] = (
             "Choose one of the opportunities linked to this conversation."
         )
+
+    @property
+    def chosen_id(self) -> str:
+        """The id the radio group shows as chosen: the one posted, else the initial one."""
+        return str(self["opportunity_id"].value() or "")
 
 
 class ConfirmForm(forms.Form):

@@ -126,6 +126,7 @@ def _review_context(
         form = _editor_form(request, editing)
     attempt = review_selectors.latest_attempt(conversation)
     details = review_selectors.conversation_details(conversation)
+    candidates = review_selectors.opportunity_choices(conversation, details)
     # Confirmed here, or elsewhere before this app saw it: either way Attention holds a
     # confirmation, and the page shows what it returned rather than an editable review.
     succeeded = attempt is not None and attempt.outcome == ConfirmationAttempt.Outcome.SUCCEEDED
@@ -145,9 +146,9 @@ def _review_context(
             review_selectors.attempt_items(attempt) if show_result and succeeded and attempt else []
         ),
         "opportunity_form": OpportunityForm(
-            initial={"opportunity_id": conversation.opportunity_id},
-            choices=review_selectors.opportunity_choices(conversation, details),
+            initial={"opportunity_id": conversation.opportunity_id}, candidates=candidates
         ),
+        "opportunity_warning": review_selectors.opportunity_warning(conversation, candidates),
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
         "next_conversation": (
             queue_selectors.next_in_queue(request.user, after=conversation)
@@ -454,7 +455,8 @@ def reopen(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def opportunity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conversation = access.get_conversation_for_user(request.user, pk)
-    form = OpportunityForm(request.POST, choices=review_selectors.opportunity_choices(conversation))
+    candidates = review_selectors.opportunity_choices(conversation)
+    form = OpportunityForm(request.POST, candidates=candidates)
     if not conversation.awaiting_review:
         messages.error(request, "This conversation has been confirmed; there is nothing to change.")
     elif form.is_valid():
@@ -468,7 +470,12 @@ def opportunity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             if not request.htmx:
                 messages.success(request, "Opportunity saved.")
     if request.htmx:
-        context = {"conversation": conversation, "opportunity_form": form, "saved": form.is_valid()}
+        context = {
+            "conversation": conversation,
+            "opportunity_form": form,
+            "opportunity_warning": review_selectors.opportunity_warning(conversation, candidates),
+            "saved": form.is_valid(),
+        }
         return render(request, f"{REVIEW_TEMPLATE}#opportunity", context)
     if form.errors:
         messages.error(request, " ".join(str(error) for error in form.errors["opportunity_id"]))

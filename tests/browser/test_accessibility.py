@@ -81,9 +81,12 @@ def test_every_page_has_no_serious_or_critical_violation(
     card.get_by_role("button", name="Save").click()
     expect(card).to_contain_text("Send the pricing sheet on Monday")
 
+    # Another opportunity than the AI's suggestion, and the rest accepted in one go.
+    page.locator("#opportunity-form").get_by_role("radio", checked=False).first.check()
+    expect(page.locator("#opportunity-form")).to_contain_text("not the AI's suggestion")
     page.get_by_role("button", name=re.compile(r"^Accept the rest")).click()
     expect(page.locator("#review-body")).to_contain_text("Accepted")
-    audit(page, "review (the rest accepted, sign-off pending)", results)
+    audit(page, "review (opportunity changed, the rest accepted, sign-off pending)", results)
     # The fields that move forecasts are signed off one by one; then Confirm is enabled.
     for explicit in awaiting_sign_off(conversation):
         page.locator(f"#item-{explicit.pk}").get_by_role(

@@ -213,28 +213,82 @@ def bulk_acceptance(
     return [item for item in rest if item.evidence], [item for item in rest if not item.evidence]
 
 
+UNNAMED_OPPORTUNITY = "Unnamed opportunity"
+
+
+@dataclass(frozen=True)
+class OpportunityCandidate:
+    """An opportunity the review may be confirmed against. `name` is '' when nothing
+    Attention sends names it (linked records carry only an id and a type)."""
+
+    id: str
+    name: str = ""
+    # The one the confirm names unless the reviewer picks another.
+    suggested: bool = False
+    # Suggested by the AI (`externalIntelligenceOpportunityID`), not Attention's fallback.
+    by_ai: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.name or UNNAMED_OPPORTUNITY
+
+    @property
+    def described(self) -> str:
+        """The candidate in a sentence: '“Acme Pilot” (006…)'."""
+        if self.name:
+            return f"\u201c{self.name}\u201d ({self.id})"
+        return f"an unnamed opportunity ({self.id})"
+
+
 def opportunity_choices(
     conversation: Conversation, details: schemas.Conversation | None = None
-) -> list[tuple[str, str]]:
-    """The opportunities a reviewer may confirm against: the default and the linked ones.
+) -> list[OpportunityCandidate]:
+    """The opportunities a reviewer may confirm against, the suggested one first: the
+    default, the call's `externalOpportunity` (named by its title), the linked
+    opportunity records, and the reviewer's earlier choice should it no longer be listed.
 
     `details` is the parsed resource when the caller has it already.
     """
     if details is None:
         details = conversation_details(conversation)
-    choices: dict[str, str] = {}
-    default = conversation.default_opportunity_id
     opportunity = details.attributes.external_opportunity if details else None
-    if default:
-        label = default
-        if opportunity and opportunity.uuid == default and opportunity.title:
-            label = f"{opportunity.title} ({default})"
-        choices[default] = f"{label} (suggested)"
+    names = {opportunity.uuid: opportunity.title} if opportunity and opportunity.uuid else {}
+    ids: list[str] = [conversation.default_opportunity_id]
+    if opportunity:
+        ids.append(opportunity.uuid)
     if details:
-        for record in details.attributes.linked_crm_records:
-            if record.code.lower() == "opportunity" and record.id not in choices:
-                choices[record.id] = record.id
-    return list(choices.items())
+        ids += [
+            record.id
+            for record in details.attributes.linked_crm_records
+            if record.code.lower() == "opportunity"
+        ]
+    ids.append(conversation.draft_opportunity_id)
+    default = conversation.default_opportunity_id
+    return [
+        OpportunityCandidate(
+            id=opportunity_id,
+            name=names.get(opportunity_id, ""),
+            suggested=opportunity_id == default,
+            by_ai=opportunity_id == conversation.intelligence_opportunity_id,
+        )
+        for opportunity_id in dict.fromkeys(ids)
+        if opportunity_id
+    ]
+
+
+def opportunity_warning(conversation: Conversation, candidates: list[OpportunityCandidate]) -> str:
+    """'You chose X, not the AI's suggestion Y.' when the reviewer picked another
+    opportunity than the suggested one; '' otherwise."""
+    chosen_id = conversation.draft_opportunity_id
+    suggested = next((candidate for candidate in candidates if candidate.suggested), None)
+    if not chosen_id or suggested is None or chosen_id == suggested.id:
+        return ""
+    chosen = next(
+        (candidate for candidate in candidates if candidate.id == chosen_id),
+        OpportunityCandidate(id=chosen_id),
+    )
+    whose = "the AI's suggestion" if suggested.by_ai else "Attention's default"
+    return f"You chose {chosen.described}, not {whose}, {suggested.described}."
 
 
 def conversation_details(conversation: Conversation) -> schemas.Conversation | None:
