@@ -58,6 +58,7 @@ def make_attempt(
     outcome: str = ConfirmationAttempt.Outcome.SUCCEEDED,
     items: list[tuple[str, object, object, bool, bool]] = (),
     api_milliseconds: int = 250,
+    opportunity_id: str = "",
 ) -> ConfirmationAttempt:
     """An attempt with items given as (key, ai_value, sent_value, edited, excluded)."""
     finished_at = finished_at or timezone.now()
@@ -74,6 +75,7 @@ def make_attempt(
         items_edited=sum(1 for item in items if item[3] and not item[4]),
         items_excluded=sum(1 for item in items if item[4]),
         api_milliseconds=api_milliseconds,
+        opportunity_id=opportunity_id,
     )
     for key, ai_value, sent_value, edited, excluded in items:
         ConfirmedItem.objects.create(

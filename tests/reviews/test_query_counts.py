@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from attention_review.reviews.models import Conversation
+from tests.factories import make_attempt, make_conversation
 from tests.queries import queries_of
 from tests.reviews.test_confirm import confirm, edit_and_exclude
 
@@ -60,6 +61,8 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
         "SELECT reviews_intelligenceitem",
         "SELECT reviews_fieldsetting",  # risk tiers and how values read, for all items
         "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes
+        # What earlier calls of the opportunity confirmed: a few rows per field at most.
+        "SELECT reviews_confirmeditem reviews_confirmationattempt reviews_conversation",
         "SELECT reviews_confirmationattempt auth_user",  # the latest attempt
     ]
     assert queries_of(lambda: client.get(url)) == expected
@@ -68,7 +71,23 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
         extra.pk = None
         extra.item_id = f"extra-{n}"
         extra.save()
+    earlier_calls_of_the_opportunity(conversation, rep, count=6)
+    page = client.get(url)
+    assert any(item.field_history for item in page.context["groups"][0].items)
     assert queries_of(lambda: client.get(url)) == expected
+
+
+def earlier_calls_of_the_opportunity(conversation, rep, *, count):
+    """`count` other calls of the conversation's opportunity, each confirmed with a value
+    for every one of its fields."""
+    keys = list(conversation.items.values_list("key", flat=True))
+    for _ in range(count):
+        make_attempt(
+            conversation=make_conversation(owner=rep, awaiting=False),
+            user=rep,
+            items=[(key, "AI value", "Confirmed value", False, False) for key in keys],
+            opportunity_id=conversation.opportunity_id,
+        )
 
 
 def test_item_save_makes_a_fixed_set_of_queries(login, rep, conversation):
@@ -86,6 +105,7 @@ def test_item_save_makes_a_fixed_set_of_queries(login, rep, conversation):
         "SELECT reviews_intelligenceitem",
         "SELECT reviews_fieldsetting",  # risk tiers (the sign-off) and how values read
         "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes
+        "SELECT reviews_confirmeditem reviews_confirmationattempt reviews_conversation",
         "SELECT reviews_confirmationattempt auth_user",  # the Confirm button's wording
     ]
 

@@ -16,7 +16,7 @@ from ..models import (
     FieldSetting,
     IntelligenceItem,
 )
-from . import evidence
+from . import evidence, history
 
 CATEGORY_ORDER = {"CRM": 0, "Indicators": 1, "BuiltInInsight": 2, "CustomInsight": 3}
 CATEGORY_LABELS = {
@@ -77,6 +77,7 @@ def annotate_for_review(
     as the card the page drew."""
     annotate_field_settings(items)
     evidence.annotate_evidence(items)
+    history.annotate_field_history(conversation, items)
     return items
 
 

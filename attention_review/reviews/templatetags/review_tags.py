@@ -157,3 +157,28 @@ def when(value: Any) -> str:
         return "—"
     local = timezone.localtime(value)
     return f"{local:%b} {local.day}, {local:%Y %H:%M}"
+
+
+@register.filter
+def short_value(value: Any, item: Any) -> str:
+    """One of an item's values inside a sentence: formatted as `shown_value` formats it,
+    on one line and cut short (the card shows it whole)."""
+    text = readable_value(
+        value,
+        options=getattr(item, "options", None),
+        display=getattr(item, "display", ""),
+        currency=getattr(item, "currency", ""),
+    )
+    return Truncator(" ".join(text.split())).chars(FOLDED_START_CHARACTERS) if text else NOTHING
+
+
+@register.filter
+def call_day(value: Any) -> str:
+    """The day of a call in the reader's time zone: 'Oct 2', with the year when it is
+    not this year ('Dec 30, 2025')."""
+    if not value:
+        return NOTHING
+    local = timezone.localtime(value)
+    if local.year == timezone.localdate().year:
+        return f"{local:%b} {local.day}"
+    return f"{local:%b} {local.day}, {local:%Y}"
