@@ -21,6 +21,7 @@ from .models import (
     SetAsideRecord,
     SyncRun,
     Team,
+    Transcript,
 )
 from .services import corrections
 
@@ -274,6 +275,26 @@ class SyncRunAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "status", "full"]
     list_select_related = ["started_by"]
     search_fields = ["error"]
+
+
+@admin.register(Transcript)
+class TranscriptAdmin(admin.ModelAdmin):
+    """Stored transcripts: read only; deleting one makes the next open fetch it again."""
+
+    list_display = ["conversation", "segment_count", "fetched_at"]
+    list_select_related = ["conversation"]
+    search_fields = ["conversation__title", "conversation__attention_id"]
+    readonly_fields = ["conversation", "segments", "fetched_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Transcript | None = None) -> bool:
+        return False
+
+    @admin.display(description="segments")
+    def segment_count(self, transcript: Transcript) -> int:
+        return len(transcript.segments) if isinstance(transcript.segments, list) else 0
 
 
 @admin.register(SetAsideRecord)

@@ -505,6 +505,12 @@ class ConfirmationAttempt(models.Model):
             models.Index(fields=["-started_at", "-id"], name="attempt_recent"),
             models.Index(fields=["user", "-started_at"], name="attempt_by_user_recent"),
             models.Index(fields=["outcome", "-started_at"], name="attempt_outcome_recent"),
+            # The field history of an opportunity (selectors/history.py).
+            models.Index(
+                fields=["opportunity_id", "conversation"],
+                condition=Q(outcome="succeeded"),
+                name="attempt_confirmed_by_opp",
+            ),
         ]
 
     def __str__(self) -> str:

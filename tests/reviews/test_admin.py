@@ -13,6 +13,7 @@ from attention_review.reviews.models import (
     Conversation,
     SetAsideRecord,
     SyncRun,
+    Transcript,
 )
 from attention_review.reviews.services.sync import set_aside
 from tests.factories import make_attempt, make_conversation, make_item, make_team
@@ -28,6 +29,10 @@ def some_of_everything(synced, rep, manager):
     team.managers.add(manager)
     conversation = make_conversation(owner=rep, team=team, awaiting=False)
     make_item(conversation)
+    Transcript.objects.create(
+        conversation=conversation,
+        segments=[{"speaker_name": "Ada", "speaker_email": "", "start": 1.0, "end": 2.0}],
+    )
     attempt = make_attempt(
         conversation=conversation, user=rep, items=[("budget", "$1", "$2", True, False)]
     )
