@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "attention_review.reviews.timezones.ReaderTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -217,7 +218,7 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# Security. Production runs behind TLS; the demo (DEBUG on) over plain HTTP.
+# Security. Production runs behind TLS; the demo (scripts/run-demo) over plain HTTP on localhost.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -285,6 +286,8 @@ CRM_CURRENCY = env_str("CRM_CURRENCY", "USD")
 # A CRM record id becomes a link with this template: {type} is the record's CRM object
 # type (Opportunity, Account, Contact) and {id} its id. Empty: ids are shown as text.
 CRM_RECORD_URL_TEMPLATE = env_str("CRM_RECORD_URL_TEMPLATE")
+if CRM_RECORD_URL_TEMPLATE and not CRM_RECORD_URL_TEMPLATE.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("CRM_RECORD_URL_TEMPLATE must be an http(s) URL")
 
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # The queue counts what awaits review only up to this many ("1,000+"), so a page never

@@ -135,6 +135,7 @@ def _review_context(
     return {
         "conversation": conversation,
         "details": details,
+        "people": review_selectors.call_people(details),
         **review_selectors.grouped_for_review(items),
         "progress": review_selectors.review_progress(items),
         "editing": editing,
@@ -525,8 +526,10 @@ def confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
         return _after_confirm(request, conversation)
     outcome = ConfirmationAttempt.Outcome(attempt.outcome)
-    level, text = _OUTCOME_MESSAGES.get(outcome, (messages.ERROR, attempt.error))
-    messages.add_message(request, level, text)
+    if outcome in _OUTCOME_MESSAGES:
+        messages.add_message(request, *_OUTCOME_MESSAGES[outcome])
+    # A failed or unsettled attempt is said once, by the confirm panel's status box,
+    # which the page draws from the attempt itself (and so again after a reload).
     return _after_confirm(request, conversation)
 
 

@@ -292,6 +292,44 @@ def opportunity_warning(conversation: Conversation, candidates: list[Opportunity
     return f"You chose {chosen.described}, not {whose}, {suggested.described}."
 
 
+@dataclass
+class CallPerson:
+    """Someone on a call, from Attention's participants and attendees read as one list:
+    `joined` when they are among the participants (in the recording), `invited` when
+    among the attendees (on the calendar invitation)."""
+
+    name: str = ""
+    email: str = ""
+    organizer: bool = False
+    status: str = ""
+    joined: bool = False
+    invited: bool = False
+
+
+def call_people(details: schemas.Conversation | None) -> list[CallPerson]:
+    """Participants and attendees merged, each person once (by email, else by name),
+    participants first in Attention's order."""
+    if details is None:
+        return []
+    people: dict[str, CallPerson] = {}
+    sources = [(True, details.attributes.participants), (False, details.attributes.attendees)]
+    for joined, persons in sources:
+        for person in persons:
+            identity = person.email.strip().lower() or person.name.strip().lower()
+            if not identity:
+                continue
+            entry = people.setdefault(identity, CallPerson())
+            entry.name = entry.name or person.name.strip()
+            entry.email = entry.email or person.email.strip()
+            entry.organizer = entry.organizer or person.organizer
+            entry.status = entry.status or person.status.strip()
+            if joined:
+                entry.joined = True
+            else:
+                entry.invited = True
+    return list(people.values())
+
+
 def conversation_details(conversation: Conversation) -> schemas.Conversation | None:
     """The stored resource, parsed: what the header and the result panel show."""
     if not conversation.raw:

@@ -1,8 +1,10 @@
 import difflib
 import functools
 from typing import Any
+from urllib.parse import quote
 
 from django import template
+from django.conf import settings
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
@@ -57,6 +59,19 @@ def shown_value(value: Any, item: Any) -> SafeString:
         '<div class="full-value">{}</div></details>',
         start,
         linebreaksbr(text, autoescape=True),
+    )
+
+
+@register.filter
+def crm_record_url(record_id: Any, record_type: str = "Opportunity") -> str:
+    """The CRM's page of a record, from CRM_RECORD_URL_TEMPLATE ({type} and {id}); ""
+    when no template is set or the id is empty. Both parts are URL-quoted: they come
+    from Attention."""
+    template_text = settings.CRM_RECORD_URL_TEMPLATE
+    if not template_text or not record_id:
+        return ""
+    return template_text.replace("{type}", quote(str(record_type or ""), safe="")).replace(
+        "{id}", quote(str(record_id), safe="")
     )
 
 
