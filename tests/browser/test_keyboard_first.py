@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from attention_review.reviews.models import Conversation, FieldSetting
+from attention_review.reviews.models import Conversation
 from tests.browser.test_accessibility import audit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,17 +33,10 @@ class Keyboard:
         self.page.keyboard.press(key)
 
 
-EXPLICIT_KEYS = ["stage", "amount", "close_date", "forecast_category"]
-
-
 @pytest.fixture
 def ten_item_call(rep, synced):
-    """One of rep's calls asking about exactly ten items, all of them confirmable, with
-    the default sign-off fields (a transactional test's flush empties the seeded rows)."""
-    for key in EXPLICIT_KEYS:
-        FieldSetting.objects.update_or_create(
-            key=key, defaults={"tier": FieldSetting.Tier.EXPLICIT}
-        )
+    """One of rep's calls asking about exactly ten items, all of them confirmable (the
+    fields that need a sign-off are the seeded ones, tests/conftest.py)."""
     for conversation in Conversation.objects.filter(owner=rep, awaiting_review=True):
         items = list(conversation.items.all())
         asking = [item for item in items if item.is_confirmable and item.needs_review]
@@ -214,3 +207,19 @@ def test_the_cheat_sheet_opens_with_a_question_mark_and_closes_with_escape(
     sheet.get_by_role("button", name="Close").click()
     expect(sheet).to_be_hidden()
     assert page.console_errors == []
+
+
+def test_confirm_held_back_by_a_sign_off_takes_the_keyboard_to_the_field_waiting(
+    page, log_in, sandbox, rep, rep2, ten_item_call
+):
+    open_review(page, log_in, ten_item_call)
+    explicit = page.locator('article.item[data-tier="explicit"][data-decided="0"]').first
+    explicit_id = explicit.get_attribute("id")
+    expect(page.get_by_role("button", name="Confirm to CRM")).to_be_disabled()
+    reason = page.locator("#sign-off-reason").inner_text()
+    page.keyboard.press("Shift+Enter")
+    # Nothing is sent; the keyboard is taken to the first field waiting, and told why.
+    expect(page.locator(f"#{explicit_id}")).to_be_focused()
+    expect(page.locator("#keyboard-status")).to_contain_text(reason)
+    expect(page.locator("#keyboard-status")).to_contain_text("item ")
+    assert sandbox.state.confirm_calls.get(ten_item_call.attention_id, 0) == 0
