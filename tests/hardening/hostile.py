@@ -47,7 +47,9 @@ def hostile_conversation(conversation_id: str, owner_uuid: str, team_uuid: str) 
         }
     ]
     attributes["participants"] = people
-    attributes["attendees"] = [{**people[0], "name": hostile("Attendee")}]
+    # Another person (the page lists each person once, merged by email).
+    attendee = {**people[0], "id": "p2", "email": f"invited-{SCRIPT}@example.com"}
+    attributes["attendees"] = [{**attendee, "name": hostile("Attendee")}]
     attributes["scorecardResults"] = [
         {
             "uuid": "sc1",
@@ -119,8 +121,13 @@ class _Markup(HTMLParser):
         if tag in {"iframe", "object", "embed", "base"}:
             self.problems.append(f"<{tag}> {attrs}")
         for name in names:
-            if name.startswith("on") or name in {"data-x", "srcdoc", "formaction"}:
+            if name.startswith("on") or name in {"data-x", "srcdoc"}:
                 self.problems.append(f"attribute {name} on <{tag}>")
+        # The app's own buttons may post elsewhere (Cancel discards a draft), but only to
+        # a path of the app itself.
+        formaction = dict(attrs).get("formaction")
+        if formaction is not None and not formaction.startswith("/"):
+            self.problems.append(f"formaction={formaction!r} on <{tag}>")
         for name, value in attrs:
             if name in {"href", "src", "action"} and (value or "").strip().lower().startswith(
                 "javascript:"
