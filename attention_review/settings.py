@@ -289,6 +289,24 @@ CRM_RECORD_URL_TEMPLATE = env_str("CRM_RECORD_URL_TEMPLATE")
 if CRM_RECORD_URL_TEMPLATE and not CRM_RECORD_URL_TEMPLATE.startswith(("https://", "http://")):
     raise ImproperlyConfigured("CRM_RECORD_URL_TEMPLATE must be an http(s) URL")
 
+# Review deadlines: a call is due this many hours after it was recorded; it shows as
+# "due soon" in the last REVIEW_DUE_SOON_HOURS before that, and overdue after it.
+REVIEW_DEADLINE_HOURS = env_int("REVIEW_DEADLINE_HOURS", 48)
+REVIEW_DUE_SOON_HOURS = env_int("REVIEW_DUE_SOON_HOURS", 12)
+# How long opening a review holds it for its reviewer (renewed while they work).
+REVIEW_LOCK_MINUTES = env_int("REVIEW_LOCK_MINUTES", 15)
+# The app's own address, for links in emails (the daily digest).
+APP_BASE_URL = env_str("APP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Email (the daily digest). The demo prints emails to the console.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Attention Review <review@localhost>")
+
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)
 # The queue counts what awaits review only up to this many ("1,000+"), so a page never
 # counts a whole table.

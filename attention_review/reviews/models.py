@@ -120,6 +120,49 @@ class Conversation(models.Model):
         related_name="+",
     )
 
+    # Triage: the account the call is with (as the sync can tell it), and the names and
+    # emails of the people on it, lower-cased, for the queue's search.
+    account_name = models.CharField(max_length=500, blank=True)
+    people_text = models.TextField(blank=True)
+
+    # Who reviews it: a manager may hand the call to another reviewer; the owner
+    # otherwise. Opening the review page holds a lock that expires, so two people do not
+    # edit one call at once without knowing.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    locked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    # Why an admin returned it to the review queue, shown to the rep on the review page.
+    return_reason = models.TextField(blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    returned_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [
@@ -195,6 +238,16 @@ class Conversation(models.Model):
         return self.draft_opportunity_id or self.default_opportunity_id
 
 
+class ChangeReason(models.TextChoices):
+    """Why a reviewer changed what the AI proposed."""
+
+    NONE = "", "No reason given"
+    WRONG_VALUE = "wrong_value", "Wrong value"
+    NOT_DISCUSSED = "not_discussed", "Not discussed"
+    OUT_OF_DATE = "out_of_date", "Out of date"
+    OTHER = "other", "Other"
+
+
 class IntelligenceItem(models.Model):
     """One extracted item, keyed by (conversation, Attention's item id), with its three
     values kept apart:
@@ -257,6 +310,10 @@ class IntelligenceItem(models.Model):
     # left out): the same proposal is not asked about again, a new one is.
     is_decided = models.BooleanField(default=False)
     decided_ai_value = models.JSONField(null=True, blank=True)
+
+    # Why the reviewer edited or excluded it (optional, one click): feeds the field
+    # accuracy page, which tells RevOps which field definitions to fix.
+    change_reason = models.CharField(max_length=20, choices=ChangeReason, blank=True, default="")
 
     # What the value rests on: quotes from the call, normalised by the sync from the
     # item's `evidence` (a list of {quote, speaker_name, speaker_email, start, end});
@@ -550,6 +607,7 @@ class ConfirmedItem(models.Model):
     choice = models.CharField(max_length=10, blank=True, default="")
     is_edited = models.BooleanField(default=False)
     is_excluded = models.BooleanField(default=False)
+    change_reason = models.CharField(max_length=20, choices=ChangeReason, blank=True, default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -639,3 +697,83 @@ class FieldSetting(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ReviewDigest(models.Model):
+    """A daily digest email sent to a reviewer: one a day at most, so a retried or
+    repeated run never sends it twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_on = models.DateField()
+    overdue = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "sent_on"], name="one_digest_a_day")]
+
+    def __str__(self) -> str:
+        return f"Digest to {self.user} on {self.sent_on}"
+
+
+class SpotCheck(models.Model):
+    """A manager's second look at a random sample of one rep's confirmed reviews."""
+
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spot_checks_made"
+    )
+    rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="spot_checks"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Spot check of {self.rep} by {self.manager}"
+
+
+class SpotCheckItem(models.Model):
+    """One confirmed item of a spot check, and whether the manager agrees with it."""
+
+    class Verdict(models.TextChoices):
+        PENDING = "", "Not looked at yet"
+        AGREE = "agree", "Agree"
+        DISAGREE = "disagree", "Disagree"
+
+    spot_check = models.ForeignKey(SpotCheck, on_delete=models.CASCADE, related_name="items")
+    confirmed_item = models.ForeignKey(ConfirmedItem, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(max_length=10, choices=Verdict, blank=True, default="")
+    note = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["spot_check", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["spot_check", "confirmed_item"], name="one_verdict_per_item"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.confirmed_item} ({self.get_verdict_display()})"
+
+
+class CrmLinkTemplate(models.Model):
+    """Where a CRM record of one type opens, edited by admins: `{id}` (and `{type}`) are
+    filled in. A type without a row uses CRM_RECORD_URL_TEMPLATE."""
+
+    record_type = models.CharField(
+        max_length=100, unique=True, help_text="The CRM object type, e.g. Opportunity, Account"
+    )
+    url_template = models.URLField(
+        max_length=500,
+        help_text="e.g. https://acme.lightning.force.com/lightning/r/{type}/{id}/view",
+    )
+
+    class Meta:
+        ordering = ["record_type"]
+
+    def __str__(self) -> str:
+        return self.record_type
