@@ -22,6 +22,9 @@ urlpatterns = [
         views.item_exclude,
         name="item-exclude",
     ),
+    path(
+        "conversations/<int:pk>/items/<int:item_pk>/reason/", views.item_reason, name="item-reason"
+    ),
     path("conversations/<int:pk>/export/", views.export_status, name="export-status"),
     path("conversations/<int:pk>/reopen/", views.reopen, name="reopen"),
     path("conversations/<int:pk>/transcript/", views.transcript, name="transcript"),

@@ -427,6 +427,23 @@ def item_exclude(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpRespons
     )
 
 
+@require_POST
+@login_required
+def item_reason(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Why the reviewer edited or excluded the item: one optional click, never required."""
+    item = access.get_item_for_user(request.user, pk, item_pk)
+    if reason := _editable(request, item):
+        return _refuse(request, item, reason)
+    return _apply_item_change(
+        request,
+        item,
+        lambda: review_services.item_set_reason(
+            item=item, reason=request.POST.get("reason", ""), user=request.user
+        ),
+        done="Noted why you changed “{title}”.",
+    )
+
+
 @require_GET
 @login_required
 @vary_on_htmx

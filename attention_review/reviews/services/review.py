@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from attention_review.attention import schemas
@@ -25,7 +25,13 @@ from attention_review.attention.client import (
     AttentionOutcomeUnknown,
 )
 
-from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, IntelligenceItem
+from ..models import (
+    ChangeReason,
+    ConfirmationAttempt,
+    ConfirmedItem,
+    Conversation,
+    IntelligenceItem,
+)
 from ..selectors import review as review_selectors
 from ..tasks import export_follow_later
 from ..values import same_value
@@ -163,8 +169,15 @@ def item_choose(
         value = item.confirmed_value
     else:
         raise ReviewError("Choose to keep the CRM value or to accept the AI's proposal.")
+    # Accepted or kept: nothing was changed, so no reason for a change is left behind.
     return _item_decide(
-        item, user, version=version, choice=choice, decision_value=value, is_excluded=False
+        item,
+        user,
+        version=version,
+        choice=choice,
+        decision_value=value,
+        is_excluded=False,
+        change_reason=ChangeReason.NONE,
     )
 
 
@@ -180,6 +193,7 @@ def item_reset(
         choice=IntelligenceItem.Choice.NONE,
         decision_value=None,
         is_excluded=False,
+        change_reason=ChangeReason.NONE,
     )
 
 
@@ -187,7 +201,40 @@ def item_set_excluded(
     *, item: IntelligenceItem, excluded: bool, user: User, version: int | None = None
 ) -> IntelligenceItem:
     """Leave an item out of the confirm, or put it back; its chosen value is kept."""
-    return _item_decide(item, user, version=version, is_excluded=excluded)
+    changes: dict[str, Any] = {"is_excluded": excluded}
+    if not excluded and item.choice != IntelligenceItem.Choice.OWN:
+        # Back in with the AI's or the CRM's value: the reason for leaving it out is moot.
+        changes["change_reason"] = ChangeReason.NONE
+    return _item_decide(item, user, version=version, **changes)
+
+
+def item_takes_reason(item: IntelligenceItem) -> bool:
+    """A reason may be given for an item the reviewer edited or excluded, and only then."""
+    return item.is_edited or item.is_excluded
+
+
+def item_set_reason(*, item: IntelligenceItem, reason: str, user: User) -> IntelligenceItem:
+    """Why the reviewer edited or excluded the item (optional, one click; "" clears it).
+
+    Not a decision: the item's version is left alone, so the card's other forms stay
+    valid; a later reset, accept or keep clears it. Raises ReviewError for an item that
+    was neither edited nor excluded, an unknown reason, or during a confirm of the round.
+    """
+    if reason not in ChangeReason.values:
+        raise ReviewError("Choose one of the listed reasons.")
+    if reason and not item_takes_reason(item):
+        raise ReviewError("A reason is only asked for an item you edited or excluded.")
+    rows = IntelligenceItem.objects.filter(pk=item.pk, conversation_id=item.conversation_id)
+    if reason:
+        # Still edited or excluded when the lock is held, not only when the page was read.
+        rows = rows.filter(Q(choice=IntelligenceItem.Choice.OWN) | Q(is_excluded=True))
+    updated = _write_unless_confirming(
+        item.conversation_id, lambda: rows.update(change_reason=reason)
+    )
+    if not updated:
+        raise ReviewError("This item was changed meanwhile; reload to give a reason.")
+    item.change_reason = reason
+    return item
 
 
 # Drafts of typed text ------------------------------------------------------------------
@@ -422,6 +469,8 @@ def review_confirm(
                     choice=item.effective_choice,
                     is_edited=_differs_from_proposal(item),
                     is_excluded=item.is_excluded,
+                    # Only an edit or an exclusion has a reason; a stale one is not copied.
+                    change_reason=item.change_reason if item_takes_reason(item) else "",
                 )
                 for item in items
             )

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from attention_review.reviews.formatting import NOTHING, human_duration, readable_value
+from attention_review.reviews.models import ChangeReason
 from attention_review.reviews.values import display_value
 
 register = template.Library()
@@ -150,14 +151,21 @@ _ITEM_ROUTES = {
     "reset": "reviews:item-reset",
     "choose": "reviews:item-choose",
     "exclude": "reviews:item-exclude",
+    "reason": "reviews:item-reason",
 }
 
 
 @register.filter
 def item_url(item: Any, action: str = "") -> str:
     """An item's URL: its fragment (and save), or its edit, draft, reset, choose or
-    exclude action."""
+    exclude action, or its change reason."""
     return _url_pattern(_ITEM_ROUTES[action], 2).format(item.conversation_id, item.pk)
+
+
+@register.simple_tag
+def change_reasons() -> list[tuple[str, str]]:
+    """The reasons a reviewer may give for an edit or an exclusion, as (value, label)."""
+    return [(value, str(label)) for value, label in ChangeReason.choices if value]
 
 
 @register.filter
