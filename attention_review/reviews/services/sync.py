@@ -57,6 +57,8 @@ _CONVERSATION_SYNC_FIELDS = [
     "intelligence_opportunity_id",
     "items_to_review",
     "awaiting_review",
+    "account_name",
+    "people_text",
     "raw",
     "synced_at",
     "gone_at",
@@ -113,6 +115,17 @@ def item_needs_review(
     return not (is_decided and same_value(decided_ai_value, ai_value))
 
 
+def people_text(attributes: schemas.ConversationAttributes) -> str:
+    """The names and emails of the people on a call (participants and attendees), lower-
+    cased, each once, one person a line: what the queue's search looks through."""
+    lines: dict[str, None] = {}
+    for person in (*attributes.participants, *attributes.attendees):
+        line = " ".join(part.strip().lower() for part in (person.name, person.email) if part)
+        if line:
+            lines[line] = None
+    return "\n".join(lines)
+
+
 def conversation_row(
     resource: schemas.Conversation,
     *,
@@ -151,6 +164,11 @@ def conversation_row(
         intelligence_opportunity_id=attributes.external_intelligence_opportunity_id[:200],
         items_to_review=items_to_review,
         awaiting_review=items_to_review > 0 and not hidden,
+        # Attention documents no account name (`externalAccounts` are CRM ids, and the
+        # opportunity's title only sometimes starts with the account): left blank rather
+        # than guessed (docs/attention-api.md); the search still finds title and people.
+        account_name="",
+        people_text=people_text(attributes),
         raw=resource.raw,
         synced_at=now,
         gone_at=None,
