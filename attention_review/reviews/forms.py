@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from django import forms
 
 from .models import ConfirmationAttempt
+from .selectors.queue import QueueFilters, QueueSort
 from .selectors.review import OpportunityCandidate
 from .values import (
     JSON_KINDS,
@@ -288,3 +289,72 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError("The start date is after the end date.")
         return cleaned
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's search, filters and sort: a GET form, so they live in the URL.
+
+    A value that does not validate is reported and left out; the others still apply
+    (`filters`), so one slip never empties the queue."""
+
+    SORT_CHOICES = [
+        (QueueSort.NEWEST.value, "Newest first"),
+        (QueueSort.OLDEST.value, "Oldest first"),
+        (QueueSort.MOST_ITEMS.value, "Most items"),
+    ]
+
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Title, account or person"}),
+        error_messages={"max_length": "Search for at most %(limit_value)s characters."},
+    )
+    waiting = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=3650,
+        label="Waiting more than (days)",
+        widget=forms.NumberInput(attrs={"min": 1, "max": 3650, "inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter a whole number of days, such as 3.",
+            "min_value": "Enter at least 1 day.",
+            "max_value": "Enter at most %(limit_value)s days.",
+        },
+    )
+    opportunity = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Opportunity",
+        widget=forms.TextInput(attrs={"placeholder": "Name or id"}),
+        error_messages={"max_length": "Enter at most %(limit_value)s characters."},
+    )
+    draft = forms.BooleanField(required=False, label="Only calls with my draft")
+    sort = forms.ChoiceField(
+        choices=SORT_CHOICES,
+        required=False,
+        label="Sort",
+        error_messages={"invalid_choice": "Sort by newest, oldest or most items."},
+    )
+
+    def filters(self) -> QueueFilters:
+        """What the valid fields ask for (call after `is_valid`); an unbound form asks for
+        the whole queue, newest first."""
+        if not self.is_bound:
+            return QueueFilters()
+        cleaned = self.cleaned_data
+        return QueueFilters(
+            search=cleaned.get("q") or "",
+            waiting_days=cleaned.get("waiting"),
+            has_my_draft=bool(cleaned.get("draft")),
+            opportunity=(cleaned.get("opportunity") or "").strip(),
+            sort=QueueSort(cleaned.get("sort") or QueueSort.NEWEST),
+        )
+
+    def ignored(self) -> list[tuple[str, str]]:
+        """(label, message) for each value left out because it did not validate."""
+        return [
+            (str(self.fields[name].label), str(message))
+            for name, messages in self.errors.items()
+            for message in messages
+        ]

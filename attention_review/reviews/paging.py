@@ -59,7 +59,9 @@ def paginate(queryset: QuerySet, *, number: int, per_page: int, count_cap: int =
     if number == 1 and not has_next:
         count, capped = len(rows), False
     else:
-        count = queryset.order_by()[: count_cap + 1].count()
+        # Only the ids are counted: a row's annotations (a marker per row, say) would
+        # otherwise be computed for every row up to the cap.
+        count = queryset.order_by().values("pk")[: count_cap + 1].count()
         capped = count > count_cap
         count = min(count, count_cap)
     return Page(rows, number, per_page, has_next, count, capped)

@@ -22,7 +22,7 @@ from attention_review.attention.client import client_from_settings
 
 from .charts import confirmations_per_day_chart
 from .exports import audit_csv_rows
-from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm
+from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm, QueueFilterForm
 from .http import (
     HtmxHttpRequest,
     manager_required,
@@ -56,17 +56,30 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @vary_on_htmx
 def queue(request: HtmxHttpRequest) -> HttpResponse:
+    """The queue with its search, filters and sort, all in the query string."""
+    form = QueueFilterForm(_queue_filter_data(request))
+    form.is_valid()  # an invalid value is reported and left out; the rest applies
+    now = timezone.now()
     page = paginate(
-        queue_selectors.review_queue(request.user),
+        queue_selectors.triage_queue(request.user, form.filters(), now=now),
         number=page_number_from(request.GET.get("page")),
         per_page=settings.QUEUE_PAGE_SIZE,
         count_cap=settings.QUEUE_COUNT_CAP,
     )
     is_manager = access.user_is_manager(request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "nav": "queue",
         "page": page,
+        "form": form,
+        "now": now,
+        # The pager keeps the filters: every page link carries them.
+        "query": query.urlencode(),
+        "filtered": form.filters() != queue_selectors.QueueFilters(),
         "show_owner": is_manager,
+        "backlog": queue_selectors.overdue_by_rep(request.user, now=now) if is_manager else [],
+        "deadline_hours": settings.REVIEW_DEADLINE_HOURS,
         "sync_run": queue_selectors.latest_sync() if is_manager else None,
         # Confirmed calls whose write to the CRM failed come back to their rep.
         "exports_failed": (
@@ -74,6 +87,14 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         ),
     }
     return render_page(request, "reviews/queue.html", "queue", context)
+
+
+def _queue_filter_data(request: HtmxHttpRequest) -> dict[str, str] | None:
+    """The query string's filter fields, or None (an unbound form) when it has none: a
+    bare `?page=2` is the whole queue."""
+    names = QueueFilterForm.base_fields.keys()
+    data = {name: request.GET[name] for name in names if name in request.GET}
+    return data or None
 
 
 @require_POST

@@ -29,7 +29,8 @@ def test_rep_queue_makes_five_queries(login, rep, synced):
         SESSION,
         USER,
         ROLE,
-        "SELECT reviews_conversation auth_user",  # the page of rows, owners joined
+        # The page of rows, owners joined, each row's "your draft" marker an EXISTS.
+        "SELECT reviews_intelligenceitem reviews_conversation auth_user",
         "SELECT reviews_conversation",  # the rep's failed exports (a partial index)
     ]
 
@@ -40,8 +41,9 @@ def test_manager_queue_adds_the_capped_count_and_the_sync_panel(login, manager, 
         SESSION,
         USER,
         ROLE,
-        "SELECT reviews_conversation auth_user",
+        "SELECT reviews_intelligenceitem reviews_conversation auth_user",
         "COUNT reviews_conversation",  # capped: reads at most QUEUE_COUNT_CAP + 1 rows
+        "SELECT reviews_conversation auth_user",  # awaiting and overdue per rep, aggregated
         "SELECT reviews_syncrun",
     ]
     assert queries_of(lambda: client.get(reverse("reviews:queue"))) == first_page
