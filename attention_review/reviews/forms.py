@@ -358,3 +358,27 @@ class QueueFilterForm(forms.Form):
             for name, messages in self.errors.items()
             for message in messages
         ]
+
+
+class ReviewerChoiceField(forms.ModelChoiceField):
+    """People listed by their full name, as the rest of the app names them."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.get_username())
+
+
+class AssignForm(forms.Form):
+    """A manager hands the call to a reviewer they may assign to, or back to its owner."""
+
+    assignee: ReviewerChoiceField = ReviewerChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Nobody: the owner reviews it",
+        label="Reviewer",
+    )
+
+    def __init__(self, *args: Any, reviewers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["assignee"]
+        assert isinstance(field, ReviewerChoiceField)
+        field.queryset = reviewers

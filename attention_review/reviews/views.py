@@ -22,7 +22,14 @@ from attention_review.attention.client import client_from_settings
 
 from .charts import confirmations_per_day_chart
 from .exports import audit_csv_rows
-from .forms import AuditFilterForm, ConfirmForm, ItemValueForm, OpportunityForm, QueueFilterForm
+from .forms import (
+    AssignForm,
+    AuditFilterForm,
+    ConfirmForm,
+    ItemValueForm,
+    OpportunityForm,
+    QueueFilterForm,
+)
 from .http import (
     HtmxHttpRequest,
     manager_required,
@@ -33,13 +40,15 @@ from .http import (
 from .models import ConfirmationAttempt, Conversation, IntelligenceItem
 from .paging import page_number_from, paginate
 from .selectors import access
+from .selectors import assignment as assignment_selectors
 from .selectors import audit as audit_selectors
 from .selectors import confirmations as confirmation_selectors
 from .selectors import evidence as evidence_selectors
 from .selectors import problems as problem_selectors
 from .selectors import queue as queue_selectors
 from .selectors import review as review_selectors
-from .services import background, corrections
+from .services import assignment as assignment_services
+from .services import background, corrections, locks
 from .services import review as review_services
 from .services import transcripts as transcript_services
 
@@ -134,6 +143,7 @@ def _review_context(
     *,
     editing: IntelligenceItem | None = None,
     form: ItemValueForm | None = None,
+    lock: locks.ReviewLock | None = None,
 ) -> dict[str, Any]:
     items = review_selectors.review_items(conversation)
     if editing is not None:
@@ -177,7 +187,37 @@ def _review_context(
             if not conversation.awaiting_review
             else None
         ),
+        **_lock_context(lock),
+        "assign_form": _assign_form(request, conversation),
     }
+
+
+def _lock_context(lock: locks.ReviewLock | None) -> dict[str, Any]:
+    """Who is reviewing: the page is read-only while someone else holds the lock, and
+    the holder's page renews it by a poll, a few times within each lock period."""
+    return {
+        "lock": lock,
+        "locked_out": lock is not None and not lock.held_by_me,
+        "lock_poll_seconds": max(30, settings.REVIEW_LOCK_MINUTES * 60 // 3),
+    }
+
+
+def _assign_form(request: HtmxHttpRequest, conversation: Conversation) -> AssignForm | None:
+    """Managers hand a call awaiting review to a reviewer; nobody else sees the form."""
+    if not conversation.awaiting_review or not access.user_is_manager(request.user):
+        return None
+    return AssignForm(
+        initial={"assignee": conversation.assigned_to_id},
+        reviewers=assignment_selectors.assignable_reviewers(request.user),
+    )
+
+
+def _review_lock(request: HtmxHttpRequest, conversation: Conversation) -> locks.ReviewLock | None:
+    """Opening a call that awaits review takes or renews its lock, unless someone else
+    holds it."""
+    if not conversation.awaiting_review:
+        return None
+    return locks.review_lock_take(conversation_pk=conversation.pk, user=request.user)
 
 
 @require_GET
@@ -186,13 +226,70 @@ def _review_context(
 def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     conversation = access.get_conversation_for_user(request.user, pk)
     review_services.review_open(conversation=conversation)
+    lock = _review_lock(request, conversation)
     editing = form = None
     edit_pk = request.GET.get("edit", "")
-    if edit_pk.isdigit() and conversation.awaiting_review:
+    if edit_pk.isdigit() and conversation.awaiting_review and lock and lock.held_by_me:
         editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
         form = _editor_form(request, editing) if editing else None
-    context = _review_context(request, conversation, editing=editing, form=form)
+    context = _review_context(request, conversation, editing=editing, form=form, lock=lock)
     return render_page(request, REVIEW_TEMPLATE, "review-body", context)
+
+
+@require_POST
+@login_required
+def review_lock(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Renew the lock while the review page stays open (polled by htmx); answers with
+    the lock's line, which says who is reviewing when the lock was taken over."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    if not request.htmx:
+        return HttpResponseRedirect(_review_url(conversation))
+    context = {"conversation": conversation, **_lock_context(_review_lock(request, conversation))}
+    return render(request, f"{REVIEW_TEMPLATE}#lock-status", context)
+
+
+@require_POST
+@login_required
+def review_take_over(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Take the review over from someone who holds the lock but has left."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    if not conversation.awaiting_review:
+        messages.info(
+            request, "This conversation has been confirmed; there is nothing to take over."
+        )
+    else:
+        previous = locks.review_lock_take_over(conversation=conversation, user=request.user)
+        messages.success(
+            request,
+            f"You took over the review from {previous}."
+            if previous
+            else "You are reviewing this call.",
+        )
+    return HttpResponseRedirect(_review_url(conversation))
+
+
+@require_POST
+@manager_required("Only managers and admins can assign a call.")
+def assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Hand the call to another reviewer (or back to its owner)."""
+    conversation = access.get_conversation_for_user(request.user, pk)
+    form = AssignForm(
+        request.POST, reviewers=assignment_selectors.assignable_reviewers(request.user)
+    )
+    if not conversation.awaiting_review:
+        messages.error(request, "This conversation has been confirmed; there is nothing to assign.")
+    elif not form.is_valid():
+        messages.error(request, "Choose one of the listed reviewers.")
+    else:
+        assignee = form.cleaned_data["assignee"]
+        assignment_services.conversation_assign(
+            conversation=conversation, assignee=assignee, assigned_by=request.user
+        )
+        messages.success(
+            request,
+            f"Assigned to {locks.person_name(assignee)}." if assignee else "Back with its owner.",
+        )
+    return HttpResponseRedirect(_review_url(conversation))
 
 
 def _item_fragment(
@@ -501,7 +598,9 @@ def opportunity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     elif form.is_valid():
         try:
             review_services.opportunity_choose(
-                conversation=conversation, opportunity_id=form.cleaned_data["opportunity_id"]
+                conversation=conversation,
+                opportunity_id=form.cleaned_data["opportunity_id"],
+                user=request.user,
             )
         except review_services.ReviewError as error:
             form.add_error("opportunity_id", str(error))

@@ -167,6 +167,8 @@ def test_a_draft_typed_over_a_decision_made_since_is_refused(
         {"choice": "accept", "version": opened_at},
         headers=HTMX,
     )
+    # The manager's decision took the review lock: the rep takes the review back first.
+    client.post(reverse("reviews:review-take-over", args=[text_item.conversation_id]))
     response = client.post(
         url(text_item, "reviews:item-draft"),
         {"value": TYPED, "version": opened_at},

@@ -60,6 +60,7 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
         SESSION,
         USER,
         "SELECT reviews_conversation auth_user reviews_team",  # the conversation, scoped
+        "UPDATE reviews_conversation",  # the review lock, taken or renewed in one UPDATE
         "SELECT reviews_intelligenceitem",
         "SELECT reviews_fieldsetting",  # risk tiers and how values read, for all items
         "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes
@@ -102,6 +103,7 @@ def test_item_save_makes_a_fixed_set_of_queries(login, rep, conversation):
         ROLE,  # read once, then cached for a while
         "SELECT reviews_intelligenceitem reviews_conversation auth_user reviews_team",
         "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
+        "UPDATE reviews_conversation",  # the review lock: a decision renews the holder's
         "UPDATE reviews_intelligenceitem",
         # The card and the progress (swapped out of band) read from one list of items.
         "SELECT reviews_intelligenceitem",
@@ -177,5 +179,6 @@ def test_draft_autosave_makes_a_fixed_set_of_queries(login, rep, conversation):
         ROLE,
         "SELECT reviews_intelligenceitem reviews_conversation auth_user reviews_team",
         "SELECT reviews_confirmationattempt reviews_conversation",  # the round lock
+        "UPDATE reviews_conversation",  # the review lock: typing renews the holder's
         "UPDATE reviews_intelligenceitem",  # the draft; the answer is one line, no query
     ]

@@ -264,6 +264,8 @@ def test_two_people_editing_one_item_never_overwrite_each_other_silently(
     manager_client = client_factory(manager)
 
     assert save(manager_client, budget, "Manager's value", version=opened_at).status_code == 302
+    # The manager's decision took the review lock: the rep takes the review back first.
+    rep_client.post(reverse("reviews:review-take-over", args=[conversation.pk]))
     response = save(rep_client, budget, "Rep's value", version=opened_at)
     assert response.status_code == 200
     html = response.content.decode().replace("&#x27;", "'")

@@ -83,7 +83,8 @@ def visibility(user: AnyUser, prefix: str = "") -> Q | None:
     """The condition on conversations (reached through `prefix`) that `user` may see.
 
     None means everything; admins see all, managers their teams' conversations (all
-    when no team is set for them), reps their own, anyone else nothing.
+    when no team is set for them), reps their own, anyone else nothing; and everyone
+    sees the calls a manager assigned to them for review.
     """
     if not user.is_authenticated:
         return Q(pk__in=[])
@@ -93,8 +94,12 @@ def visibility(user: AnyUser, prefix: str = "") -> Q | None:
     if role.is_manager:
         if not role.managed_team_ids:
             return None
-        return Q(**{f"{prefix}team_id__in": role.managed_team_ids})
-    return Q(**{f"{prefix}owner": user})
+        return Q(**{f"{prefix}team_id__in": role.managed_team_ids}) | _assigned_to(user, prefix)
+    return Q(**{f"{prefix}owner": user}) | _assigned_to(user, prefix)
+
+
+def _assigned_to(user: AnyUser, prefix: str) -> Q:
+    return Q(**{f"{prefix}assigned_to": user})
 
 
 def conversations_visible_to(user: AnyUser) -> QuerySet[Conversation]:

@@ -35,6 +35,7 @@ from ..models import (
 from ..selectors import review as review_selectors
 from ..tasks import export_follow_later
 from ..values import same_value
+from . import locks
 from .sync import conversations_write
 
 logger = logging.getLogger(__name__)
@@ -55,12 +56,17 @@ NO_DRAFT: dict[str, Any] = {"draft_text": "", "draft_saved_at": None, "draft_by"
 # The round lock -----------------------------------------------------------------------
 
 
-def _write_unless_confirming[T](conversation_pk: int, write: Callable[[], T]) -> T:
+def _write_unless_confirming[T](
+    conversation_pk: int, write: Callable[[], T], *, user: User | None = None
+) -> T:
     """Take the conversation's row lock, as the confirm does, and run `write` unless a
     confirm of the current round is in flight or unresolved; then raise ReviewError.
 
     The confirm's success clears the drafts, so a change made meanwhile would be lost
-    without ever being sent: it is refused instead, and the reviewer told.
+    without ever being sent: it is refused instead, and the reviewer told. With `user`,
+    the change is also the user's activity on the review: it takes or renews their
+    review lock, and is refused (ReviewError, saying who is reviewing) while the lock is
+    someone else's.
     """
     in_flight = ConfirmationAttempt.objects.filter(
         conversation=OuterRef("pk"),
@@ -76,10 +82,17 @@ def _write_unless_confirming[T](conversation_pk: int, write: Callable[[], T]) ->
             .values_list("in_flight", flat=True)
             .get()
         )
-        if not confirming:
+        lock = None
+        if not confirming and user is not None:
+            lock = locks.review_lock_take(conversation_pk=conversation_pk, user=user)
+        # Refused after the block, never by raising inside it: without a savepoint an
+        # exception here would spoil a surrounding transaction.
+        if not confirming and (lock is None or lock.held_by_me):
             written = write()
     if confirming:
         raise ReviewError(CONFIRMING)
+    if lock is not None and not lock.held_by_me:
+        raise ReviewError(lock.refusal or locks.SOMEONE_ELSE_REVIEWING)
     return written
 
 
@@ -117,7 +130,7 @@ def _item_decide(
     if version is not None:
         rows = rows.filter(version=version)
     updated = _write_unless_confirming(
-        item.conversation_id, lambda: rows.update(version=F("version") + 1, **changes)
+        item.conversation_id, lambda: rows.update(version=F("version") + 1, **changes), user=user
     )
     if not updated:
         current = (
@@ -267,7 +280,9 @@ def item_save_draft(
     rows = IntelligenceItem.objects.filter(pk=item.pk, conversation_id=item.conversation_id)
     if version is not None:
         rows = rows.filter(version=version)
-    updated = _write_unless_confirming(item.conversation_id, lambda: rows.update(**draft))
+    updated = _write_unless_confirming(
+        item.conversation_id, lambda: rows.update(**draft), user=user
+    )
     if not updated:
         raise ReviewError(
             "This item was decided since the editor opened, so the draft was not kept; "
@@ -323,7 +338,9 @@ def review_accept_rest(*, conversation: Conversation, user: User) -> RestAccepte
         return review_selectors.bulk_acceptance(items)
 
     with transaction.atomic():
-        ready, without_evidence = _write_unless_confirming(conversation.pk, read_under_lock)
+        ready, without_evidence = _write_unless_confirming(
+            conversation.pk, read_under_lock, user=user
+        )
         for item in ready:
             item_choose(
                 item=item, choice=IntelligenceItem.Choice.ACCEPT, user=user, version=item.version
@@ -342,8 +359,11 @@ def review_open(*, conversation: Conversation) -> None:
             conversation.review_opened_at = now
 
 
-def opportunity_choose(*, conversation: Conversation, opportunity_id: str) -> None:
-    """Remember the opportunity the reviewer picked (blank: Attention's default)."""
+def opportunity_choose(
+    *, conversation: Conversation, opportunity_id: str, user: User | None = None
+) -> None:
+    """Remember the opportunity the reviewer picked (blank: Attention's default); with
+    `user`, refused while someone else holds the review lock."""
     if opportunity_id == conversation.default_opportunity_id:
         opportunity_id = ""
     _write_unless_confirming(
@@ -351,6 +371,7 @@ def opportunity_choose(*, conversation: Conversation, opportunity_id: str) -> No
         lambda: Conversation.objects.filter(pk=conversation.pk).update(
             draft_opportunity_id=opportunity_id
         ),
+        user=user,
     )
     conversation.draft_opportunity_id = opportunity_id
 
@@ -436,6 +457,8 @@ def review_confirm(
             raise ReviewError("Nothing in this conversation awaits review.")
         if live is None and review_round != conversation.review_round:
             raise ReviewError("This review has changed since the page was loaded; reload it.")
+        if live is None and locks.lock_held_by_other(conversation, user):
+            raise ReviewError(locks.lock_refusal_for(conversation))
         if live is None:
             request, items = _confirm_request(conversation)
             # An earlier try of this round lost its answer and was not applied when read
@@ -676,6 +699,14 @@ def _confirmation_succeed(
             last_confirmed_by_id=attempt.user_id,
             export_failed=False,
             crm_export_error="",
+            # The review is over: nobody is reviewing it now (a best-effort release; an
+            # unreleased lock would expire anyway), and an admin's reason for returning
+            # it has been answered.
+            locked_by=None,
+            locked_until=None,
+            return_reason="",
+            returned_by=None,
+            returned_at=None,
         )
         # Confirmed is not yet in the CRM: follow Attention's export until it is final.
         transaction.on_commit(lambda: _follow_export(conversation.pk))
