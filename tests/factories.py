@@ -59,8 +59,10 @@ def make_attempt(
     items: list[tuple[str, object, object, bool, bool]] = (),
     api_milliseconds: int = 250,
     opportunity_id: str = "",
+    reasons: dict[str, str] | None = None,
 ) -> ConfirmationAttempt:
-    """An attempt with items given as (key, ai_value, sent_value, edited, excluded)."""
+    """An attempt with items given as (key, ai_value, sent_value, edited, excluded);
+    `reasons` gives an item's change reason by its key."""
     finished_at = finished_at or timezone.now()
     attempt = ConfirmationAttempt.objects.create(
         conversation=conversation,
@@ -87,6 +89,7 @@ def make_attempt(
             sent_value=None if excluded else sent_value,
             is_edited=edited,
             is_excluded=excluded,
+            change_reason=(reasons or {}).get(key, ""),
         )
     # Finish it the way the service does: one save from pending to its outcome.
     attempt.outcome = outcome

@@ -247,6 +247,39 @@ class ConfirmForm(forms.Form):
     review_round = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
 
 
+# The longest period the accuracy page reads at once: a year of weekly bars.
+ACCURACY_MAX_DAYS = 366
+
+
+class AccuracyFilterForm(forms.Form):
+    """The field accuracy page's filters: a GET form, so a view can be linked to.
+
+    Reps and teams are offered from the lists of who the manager may see, read once.
+    """
+
+    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
+    rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Rep")
+    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(
+        self, *args: Any, reps: list[tuple[int, str]], teams: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "team").choices = [("", "All teams"), *teams]
+        choice_field(self, "rep").choices = [("", "All reps"), *reps]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date is after the end date.")
+        if start and end and (end - start).days > ACCURACY_MAX_DAYS:
+            raise forms.ValidationError("Choose a period of at most a year.")
+        return cleaned
+
+
 class AuditFilterForm(forms.Form):
     """The audit ledger's filters; the CSV export takes the same ones in its query string.
 

@@ -38,4 +38,5 @@ urlpatterns = [
     path("problems/", views.problems, name="problems"),
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
+    path("accuracy/", views.accuracy, name="accuracy"),
 ]

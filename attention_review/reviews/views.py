@@ -20,9 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from attention_review.attention.client import client_from_settings
 
-from .charts import confirmations_per_day_chart
+from .charts import confirmations_per_day_chart, weekly_changed_share_chart
 from .exports import audit_csv_rows
 from .forms import (
+    AccuracyFilterForm,
     AssignForm,
     AuditFilterForm,
     ConfirmForm,
@@ -40,6 +41,7 @@ from .http import (
 from .models import ConfirmationAttempt, Conversation, IntelligenceItem
 from .paging import page_number_from, paginate
 from .selectors import access
+from .selectors import accuracy as accuracy_selectors
 from .selectors import assignment as assignment_selectors
 from .selectors import audit as audit_selectors
 from .selectors import confirmations as confirmation_selectors
@@ -820,3 +822,37 @@ def audit_export(request: HtmxHttpRequest) -> HttpResponseBase:
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="attention-audit-{stamp}.csv"'
     return response
+
+
+# Field accuracy ---------------------------------------------------------------------------
+
+ACCURACY_REFUSAL = "Field accuracy is for managers and admins."
+ACCURACY_DEFAULT_DAYS = 12 * 7
+
+
+@require_GET
+@manager_required(ACCURACY_REFUSAL)
+@vary_on_htmx
+def accuracy(request: HtmxHttpRequest) -> HttpResponse:
+    """Per field: how often the AI's value is taken as proposed, edited or left out."""
+    today = timezone.localdate()
+    form = AccuracyFilterForm(
+        request.GET or None,
+        initial={"date_from": today - timedelta(days=ACCURACY_DEFAULT_DAYS - 1), "date_to": today},
+        reps=audit_selectors.audit_reps(request.user),
+        teams=audit_selectors.audit_teams(request.user),
+    )
+    context: dict[str, Any] = {"nav": "accuracy", "form": form, "filters": None}
+    if not form.is_bound or form.is_valid():
+        cleaned = form.cleaned_data if form.is_bound else form.initial
+        filters = accuracy_selectors.AccuracyFilters(
+            date_from=cleaned["date_from"],
+            date_to=cleaned["date_to"],
+            team_id=cleaned.get("team"),
+            rep_id=cleaned.get("rep"),
+        )
+        report = accuracy_selectors.field_accuracy(request.user, filters)
+        context.update(
+            filters=filters, report=report, chart=weekly_changed_share_chart(report.weeks)
+        )
+    return render_page(request, "reviews/accuracy.html", "report", context)

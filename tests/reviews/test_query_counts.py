@@ -182,3 +182,43 @@ def test_draft_autosave_makes_a_fixed_set_of_queries(login, rep, conversation):
         "UPDATE reviews_conversation",  # the review lock: typing renews the holder's
         "UPDATE reviews_intelligenceitem",  # the draft; the answer is one line, no query
     ]
+
+
+def accuracy_history(rep, count):
+    """`count` confirmations of three fields: one edited with a reason, one sent as
+    proposed, one excluded; each edit a new AI → sent pair."""
+    call = make_conversation(owner=rep, awaiting=False)
+    for n in range(count):
+        make_attempt(
+            conversation=call,
+            user=rep,
+            items=[
+                ("next_steps", f"AI step {n}", f"Rep step {n}", True, False),
+                ("budget", "$10k", "$10k", False, False),
+                ("competitors", "Gong", None, False, True),
+            ],
+            reasons={"next_steps": "wrong_value", "competitors": "not_discussed"},
+        )
+
+
+def test_accuracy_queries_do_not_grow_with_the_items(login, rep, manager):
+    accuracy_history(rep, 1)
+    client = login(manager)
+    url = reverse("reviews:accuracy")
+    client.get(url)
+    expected = [
+        SESSION,
+        USER,
+        "SELECT auth_user auth_group auth_user_groups reviews_confirmationattempt",  # reps
+        "SELECT reviews_team",
+        "SELECT reviews_confirmeditem reviews_confirmationattempt",  # per field, grouped
+        "SELECT reviews_confirmeditem",  # each field's latest title
+        "SELECT reviews_confirmeditem reviews_confirmationattempt",  # reasons, grouped
+        "SELECT reviews_confirmeditem reviews_confirmationattempt",  # top edits, ranked
+        "SELECT reviews_confirmeditem reviews_confirmationattempt",  # per week, grouped
+    ]
+    assert queries_of(lambda: client.get(url)) == expected
+    accuracy_history(rep, 12)
+    page = client.get(url)
+    assert page.context["report"].fields[0].total == 13
+    assert queries_of(lambda: client.get(url)) == expected
