@@ -87,7 +87,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         "now": now,
         # The pager keeps the filters: every page link carries them.
         "query": query.urlencode(),
-        "filtered": form.filters() != queue_selectors.QueueFilters(),
+        "filtered": form.filters().narrows,
         "show_owner": is_manager,
         "backlog": queue_selectors.overdue_by_rep(request.user, now=now) if is_manager else [],
         "deadline_hours": settings.REVIEW_DEADLINE_HOURS,

@@ -61,7 +61,7 @@ def test_managers_and_admins_see_every_conversation_awaiting_review(
     assert b'<th scope="col">Rep</th>' in response.content
 
 
-def test_a_row_shows_date_duration_participants_and_items_to_review(login, rep, synced):
+def test_a_row_shows_date_duration_and_items_to_review(login, rep, synced):
     response = login(rep).get(QUEUE)
     conversation = response.context["page"].object_list[0]
     html = response.content.decode()

@@ -202,6 +202,21 @@ def test_each_invalid_value_says_what_to_do(login, rep, calls, query, message):
     assert titles_on(response) == ["Discovery with Acme", "Pricing call", "Security review"]
 
 
+def test_htmx_shows_the_invalid_value_message_in_the_list_it_swaps(login, rep, calls):
+    response = login(rep).get(QUEUE, {"waiting": "-2", "q": "globex"}, headers=HTMX)
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="queue"')
+    assert "Enter at least 1 day." in html
+    assert "Pricing call" in html
+
+
+def test_a_sort_alone_is_the_whole_queue_reordered(login, rep, calls):
+    html = login(rep).get(QUEUE, {"sort": "oldest"}).content.decode()
+    assert "3 conversations awaiting review</p>" in html
+    filtered = login(rep).get(QUEUE, {"sort": "oldest", "waiting": "2"}).content.decode()
+    assert "2 conversations awaiting review match these filters" in filtered
+
+
 def test_filters_that_match_nothing_say_so_and_offer_to_clear_them(login, rep, calls):
     html = login(rep).get(QUEUE, {"q": "nobody-has-this"}).content.decode()
     assert "Nothing matches these filters" in html

@@ -62,6 +62,11 @@ class QueueFilters:
     opportunity: str = ""
     sort: QueueSort = QueueSort.NEWEST
 
+    @property
+    def narrows(self) -> bool:
+        """Whether they leave calls out (a sort alone shows the whole queue)."""
+        return bool(self.search or self.waiting_days or self.has_my_draft or self.opportunity)
+
 
 def _my_draft(user: AnyUser) -> Exists:
     """Whether the call has an item with text this user typed and has not saved yet."""
