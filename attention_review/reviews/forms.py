@@ -280,6 +280,31 @@ class AccuracyFilterForm(forms.Form):
         return cleaned
 
 
+SPOT_CHECK_MAX_ITEMS = 25
+
+
+class SpotCheckRequestForm(forms.Form):
+    """Ask for a second look at a random sample of one rep's confirmed items."""
+
+    rep = forms.TypedChoiceField(coerce=int, label="Rep")
+    size = forms.IntegerField(
+        min_value=1, max_value=SPOT_CHECK_MAX_ITEMS, initial=5, label="Items to sample"
+    )
+
+    def __init__(self, *args: Any, reps: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice_field(self, "rep").choices = [("", "Choose a rep"), *reps]
+
+
+class SpotCheckVerdictForm(forms.Form):
+    """The manager's verdict on one sampled item, with an optional note."""
+
+    verdict = forms.ChoiceField(
+        choices=[("agree", "Agree"), ("disagree", "Disagree")], label="Verdict"
+    )
+    note = forms.CharField(required=False, max_length=2000, label="Note (optional)")
+
+
 class AuditFilterForm(forms.Form):
     """The audit ledger's filters; the CSV export takes the same ones in its query string.
 

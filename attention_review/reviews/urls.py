@@ -39,4 +39,11 @@ urlpatterns = [
     path("audit/", views.audit, name="audit"),
     path("audit/export.csv", views.audit_export, name="audit-export"),
     path("accuracy/", views.accuracy, name="accuracy"),
+    path("spot-checks/", views.spot_checks, name="spot-checks"),
+    path("spot-checks/<int:pk>/", views.spot_check, name="spot-check"),
+    path(
+        "spot-checks/<int:pk>/items/<int:item_pk>/",
+        views.spot_check_verdict,
+        name="spot-check-verdict",
+    ),
 ]

@@ -30,6 +30,8 @@ from .forms import (
     ItemValueForm,
     OpportunityForm,
     QueueFilterForm,
+    SpotCheckRequestForm,
+    SpotCheckVerdictForm,
 )
 from .http import (
     HtmxHttpRequest,
@@ -49,9 +51,11 @@ from .selectors import evidence as evidence_selectors
 from .selectors import problems as problem_selectors
 from .selectors import queue as queue_selectors
 from .selectors import review as review_selectors
+from .selectors import spot_checks as spot_check_selectors
 from .services import assignment as assignment_services
 from .services import background, corrections, locks
 from .services import review as review_services
+from .services import spot_checks as spot_check_services
 from .services import transcripts as transcript_services
 
 REVIEW_TEMPLATE = "reviews/review.html"
@@ -856,3 +860,94 @@ def accuracy(request: HtmxHttpRequest) -> HttpResponse:
             filters=filters, report=report, chart=weekly_changed_share_chart(report.weeks)
         )
     return render_page(request, "reviews/accuracy.html", "report", context)
+
+
+# Spot checks --------------------------------------------------------------------------------
+
+SPOT_CHECK_REFUSAL = "Spot checks are for managers and admins."
+SPOT_CHECKS_LISTED = 20
+
+
+def _spot_check_request_form(
+    request: HtmxHttpRequest, reps: list[tuple[int, str]]
+) -> SpotCheckRequestForm:
+    return SpotCheckRequestForm(request.POST or None, reps=reps)
+
+
+@require_http_methods(["GET", "POST"])
+@manager_required(SPOT_CHECK_REFUSAL)
+def spot_checks(request: HtmxHttpRequest) -> HttpResponse:
+    """GET: each rep's agreement rate beside their quick approvals, and the checks made.
+    POST: draw a new random sample of one rep's confirmed items and open it."""
+    reps = audit_selectors.audit_reps(request.user)
+    form = _spot_check_request_form(request, reps)
+    if request.method == "POST" and form.is_valid():
+        try:
+            check = spot_check_services.spot_check_create(
+                manager=request.user,
+                rep_id=form.cleaned_data["rep"],
+                size=form.cleaned_data["size"],
+            )
+        except spot_check_services.SpotCheckError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Sampled {check.items.count()} items for a second look.")
+            return HttpResponseRedirect(reverse("reviews:spot-check", args=[check.pk]))
+    date_from, date_to = _default_period()
+    summaries, _ = audit_selectors.audit_summary(
+        request.user,
+        audit_selectors.AuditFilters(date_from=date_from, date_to=date_to),
+        names=dict(reps),
+    )
+    context = {
+        "nav": "spot-checks",
+        "form": form,
+        "rows": spot_check_selectors.spot_check_overview(
+            reps, summaries, spot_check_selectors.agreement_by_rep(request.user)
+        ),
+        "checks": spot_check_selectors.spot_checks_for_user(request.user)[:SPOT_CHECKS_LISTED],
+        "date_from": date_from,
+    }
+    return render(request, "reviews/spot_checks.html", context)
+
+
+@require_GET
+@manager_required(SPOT_CHECK_REFUSAL)
+def spot_check(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """One spot check: each sampled item with its call, values and evidence, to judge."""
+    check = spot_check_selectors.get_spot_check_for_user(request.user, pk)
+    context = {
+        "nav": "spot-checks",
+        "check": check,
+        "entries": spot_check_selectors.spot_check_entries(request.user, check),
+    }
+    return render(request, "reviews/spot_check.html", context)
+
+
+@require_POST
+@manager_required(SPOT_CHECK_REFUSAL)
+def spot_check_verdict(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    """Agree or disagree with one sampled item (htmx swaps the item; else a redirect)."""
+    item = spot_check_selectors.get_spot_check_item_for_user(request.user, pk, item_pk)
+    form = SpotCheckVerdictForm(request.POST)
+    error = ""
+    if form.is_valid():
+        item = spot_check_services.spot_check_decide(
+            item=item, verdict=form.cleaned_data["verdict"], note=form.cleaned_data["note"]
+        )
+    else:
+        error = "Choose Agree or Disagree; a note is at most 2,000 characters."
+    if not wants_fragment(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, "Verdict saved.")
+        return HttpResponseRedirect(f"{reverse('reviews:spot-check', args=[pk])}#sample-{item.pk}")
+    check = spot_check_selectors.get_spot_check_for_user(request.user, pk)
+    entry = next(
+        entry
+        for entry in spot_check_selectors.spot_check_entries(request.user, check)
+        if entry.item.pk == item.pk
+    )
+    context = {"check": check, "entry": entry, "error": error, "saved": not error}
+    return render(request, "reviews/spot_check.html#sample", context)
