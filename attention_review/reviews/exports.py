@@ -1,10 +1,12 @@
 """The audit ledger as CSV, streamed row by row and safe to open in a spreadsheet."""
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from .forms import value_as_text
+from .selectors.audit import person_name
 
 CSV_HEADER = [
     "attempt_id",
@@ -25,16 +27,32 @@ CSV_HEADER = [
     "excluded",
 ]
 
-# A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+# A cell starting with one of these is a formula (or a field separator, or a line break)
+# to Excel, LibreOffice or Sheets; the full-width forms are read as their ASCII twins.
+_UNSAFE_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+_UNSAFE_STARTS_FULL_WIDTH = ("\uff1d", "\uff0b", "\uff0d", "\uff20")  # = + - @
+# Spreadsheets skip these before looking for a formula, so the check does too.
+_LEADING_SPACES = " \u00a0\u3000"
+# A plain number, negative or not, is never a formula and must stay a number.
+_PLAIN_NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def spreadsheet_safe(value: Any) -> str:
-    """Text a spreadsheet shows as text: a leading formula trigger is quoted away."""
+    """Text a spreadsheet shows as text: a cell that could start a formula, even after
+    leading spaces, gets a leading apostrophe; a plain number is left as it is."""
     text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_TRIGGERS):
+    if _PLAIN_NUMBER.fullmatch(text):
+        return text
+    if text.lstrip(_LEADING_SPACES).startswith(_UNSAFE_STARTS + _UNSAFE_STARTS_FULL_WIDTH):
         return "'" + text
     return text
+
+
+def spreadsheet_value(value: Any) -> int | float | str:
+    """An item's JSON value as a cell: a number as a number, anything else as safe text."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return spreadsheet_safe(value_as_text(value))
 
 
 class _Echo:
@@ -45,9 +63,13 @@ class _Echo:
 
 
 def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
-    """CSV lines for every item of the given attempts, fetched in chunks."""
+    """CSV lines for every item of the given attempts, fetched in chunks.
+
+    The first line starts with a byte-order mark: without it Excel on Windows reads the
+    UTF-8 as its local code page and garbles every accented name.
+    """
     writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
+    yield "\ufeff" + writer.writerow(CSV_HEADER)
     rows = (
         items_query.filter(attempt__in=attempt_ids_query)
         .order_by("-attempt__started_at", "-attempt_id", "id")
@@ -56,6 +78,8 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
             "attempt__started_at",
             "attempt__finished_at",
             "attempt__outcome",
+            "attempt__user__first_name",
+            "attempt__user__last_name",
             "attempt__user__username",
             "attempt__conversation__attention_id",
             "attempt__conversation__title",
@@ -71,15 +95,16 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
         )
     )
     for row in rows.iterator(chunk_size=2000):
-        (attempt_id, started, finished, outcome, username, conversation_id, title, team) = row[:8]
-        opportunity_id, api_ms, key, field_title, ai_value, sent_value, edited, excluded = row[8:]
+        attempt_id, started, finished, outcome, first_name, last_name, username = row[:7]
+        conversation_id, title, team, opportunity_id, api_ms, key, field_title = row[7:14]
+        ai_value, sent_value, edited, excluded = row[14:]
         yield writer.writerow(
             [
                 attempt_id,
                 started.isoformat() if started else "",
                 finished.isoformat() if finished else "",
                 outcome,
-                spreadsheet_safe(username),
+                spreadsheet_safe(person_name(first_name, last_name, username)),
                 spreadsheet_safe(conversation_id),
                 spreadsheet_safe(title),
                 spreadsheet_safe(team),
@@ -87,8 +112,8 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
                 "" if api_ms is None else api_ms,
                 spreadsheet_safe(key),
                 spreadsheet_safe(field_title),
-                spreadsheet_safe(value_as_text(ai_value)),
-                "" if excluded else spreadsheet_safe(value_as_text(sent_value)),
+                spreadsheet_value(ai_value),
+                "" if excluded else spreadsheet_value(sent_value),
                 "yes" if edited else "no",
                 "yes" if excluded else "no",
             ]

@@ -331,14 +331,15 @@ class AuditFilterForm(forms.Form):
         *args: Any,
         reps: list[tuple[int, str]],
         teams: list[tuple[int, str]],
-        fields: list[str],
+        fields: list[tuple[str, str]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "rep").choices = [("", "All reps"), *reps]
         self.rep_names: dict[int, str] = dict(reps)
         choice_field(self, "team").choices = [("", "All teams"), *teams]
-        choice_field(self, "field").choices = [("", "All fields"), *[(key, key) for key in fields]]
+        # Offered by title, chosen by key: (key, title) pairs.
+        choice_field(self, "field").choices = [("", "All fields"), *fields]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -8,6 +8,7 @@ from django.tasks import task
 from attention_review.attention.client import AttentionError, client_from_settings
 
 from .models import Conversation, SyncRun
+from .services.digest import digest_send
 from .services.export import export_check, export_next_check, exports_follow
 from .services.reconcile import conversations_reconcile
 from .services.sync import conversation_sync
@@ -65,3 +66,10 @@ def reconcile_task() -> int:
     """Re-read the conversations the incremental sync no longer covers; returns the run."""
     with client_from_settings() as client:
         return conversations_reconcile(client=client).pk
+
+
+@task()
+def review_digest_task() -> int:
+    """Email each reviewer their overdue calls, once a day; queued by every
+    `schedule_sync` run (the one-a-day rule makes the repeats harmless)."""
+    return digest_send()

@@ -11,7 +11,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseBase, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -762,8 +768,22 @@ def _audit_form(request: HtmxHttpRequest) -> AuditFilterForm:
         initial={"date_from": date_from, "date_to": date_to},
         reps=reps,
         teams=audit_selectors.audit_teams(request.user),
-        fields=audit_selectors.audit_field_keys(),
+        fields=audit_selectors.audit_fields(request.user),
     )
+
+
+def _expanded_attempts(values: list[str]) -> frozenset[int]:
+    """The attempts whose every item the reader asked to see (`?expand=<id>`, repeated);
+    anything that is not an id is ignored."""
+    return frozenset(int(value) for value in values[:AUDIT_PAGE_SIZE] if value.isdigit())
+
+
+def _toggled_query(query: QueryDict, attempt_pk: int, expanded: frozenset[int]) -> str:
+    """The page's own query string with one attempt flipped between its changed items
+    and all of them (the page number and every filter kept)."""
+    flipped = query.copy()
+    flipped.setlist("expand", [str(pk) for pk in sorted(expanded ^ {attempt_pk})])
+    return flipped.urlencode()
 
 
 def _audit_filters(
@@ -787,17 +807,22 @@ def audit(request: HtmxHttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"nav": "audit", "form": form, "filters": filters}
     if filters is not None:
         offset = (page_number - 1) * AUDIT_PAGE_SIZE
+        expanded = _expanded_attempts(request.GET.getlist("expand"))
         rows = audit_selectors.audit_ledger_page(
-            request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1
+            request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1, expanded=expanded
         )
         summaries, days = audit_selectors.audit_summary(request.user, filters, names=form.rep_names)
         query = request.GET.copy()
-        query.pop("page", None)
         if not form.is_bound:
             # The pager and the export must keep the default period the page shows.
             query.update({"date_from": str(filters.date_from), "date_to": str(filters.date_to)})
+        entries = [
+            entry.with_toggle_query(_toggled_query(query, entry.attempt.pk, expanded))
+            for entry in rows[:AUDIT_PAGE_SIZE]
+        ]
+        query.pop("page", None)
         context.update(
-            attempts=rows[:AUDIT_PAGE_SIZE],
+            attempts=entries,
             page_number=page_number,
             has_next=len(rows) > AUDIT_PAGE_SIZE,
             has_previous=page_number > 1,

@@ -79,7 +79,7 @@ def history(rep, rep2):
 
 
 def ledger_ids(response):
-    return [attempt.pk for attempt in response.context["attempts"]]
+    return [entry.attempt.pk for entry in response.context["attempts"]]
 
 
 def test_anonymous_is_sent_to_log_in(client):
@@ -138,7 +138,7 @@ def test_filter_by_field_and_only_edited(login, manager, history):
     assert ledger_ids(by_field) == [history["quick"].pk]
     only_edited = client.get(AUDIT, {"only_edited": "on"})
     assert set(ledger_ids(only_edited)) == {history["edited"].pk, history["rep2_ok"].pk}
-    shown = [item.key for item in only_edited.context["attempts"][0].items.all()]
+    shown = [item.key for item in only_edited.context["attempts"][0].items]
     assert shown == ["next_steps"], "only the edited items are listed"
 
 
@@ -190,20 +190,20 @@ def test_csv_export_has_a_row_per_item_with_the_same_filters(login, manager, rep
     response = login(manager).get(EXPORT, {"rep": rep.pk})
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert len(rows) == 5  # 3 items + 2 items
     edited = next(row for row in rows if row["edited"] == "yes")
     assert edited["ai_value"] == "Send the proposal next week"
     assert edited["sent_value"] == "Send the signed proposal Friday"
-    assert edited["confirmed_by"] == "rep"
+    assert edited["confirmed_by"] == rep.get_full_name()
     excluded = next(row for row in rows if row["excluded"] == "yes")
     assert excluded["sent_value"] == ""
 
 
 def test_csv_export_defuses_spreadsheet_formulas(login, manager, rep2, history):
     response = login(manager).get(EXPORT, {"rep": rep2.pk, "outcome": "succeeded"})
-    body = b"".join(response.streaming_content).decode()
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert rows[0]["sent_value"] == '\'=HYPERLINK("http://evil")'
     assert not any(value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())

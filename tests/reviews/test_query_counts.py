@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from attention_review.reviews.models import Conversation
-from tests.factories import make_attempt, make_conversation
+from tests.factories import make_attempt, make_conversation, make_team
 from tests.queries import queries_of
 from tests.reviews.test_confirm import confirm, edit_and_exclude
 
@@ -143,10 +143,12 @@ def test_audit_queries_do_not_grow_with_the_ledger(login, rep, manager, synced):
     expected = [
         SESSION,
         USER,
-        "SELECT auth_user auth_group auth_user_groups reviews_confirmationattempt",  # reps
+        # The rep menu: reps, and anyone who confirmed (a manager of no team sees all).
+        "SELECT auth_user auth_group auth_user_groups reviews_confirmationattempt",
         "SELECT reviews_team",
+        # (The field menu, by title, is cached: read on the first visit only.)
         "SELECT reviews_confirmationattempt reviews_conversation reviews_team auth_user",
-        "SELECT reviews_confirmeditem",
+        "SELECT reviews_confirmeditem",  # every item; which are changed is decided in Python
         "SELECT reviews_confirmationattempt",  # the summary, aggregated in one pass
     ]
     assert queries_of(lambda: client.get(reverse("reviews:audit"))) == expected
@@ -154,6 +156,52 @@ def test_audit_queries_do_not_grow_with_the_ledger(login, rep, manager, synced):
     client = login(manager)
     client.get(reverse("reviews:audit"))
     assert queries_of(lambda: client.get(reverse("reviews:audit"))) == expected
+
+
+def test_audit_of_a_team_manager_with_every_item_shown_and_its_csv_stay_constant(
+    login, rep, manager
+):
+    team = make_team("East")
+    team.managers.add(manager)
+    call = make_conversation(owner=rep, team=team, awaiting=False)
+    items = [("stage", "a", "b", True, False), ("amount", 1, 1, False, False)]
+    attempts = [make_attempt(conversation=call, user=rep, items=items)]
+    client = login(manager)
+    audit, export = reverse("reviews:audit"), reverse("reviews:audit-export")
+    client.get(audit)  # reads the role and the field menu, both cached
+    page = [
+        SESSION,
+        USER,
+        # The rep menu, scoped: who owns, or confirmed, a call of the manager's teams.
+        "SELECT auth_user reviews_conversation reviews_confirmationattempt",
+        "SELECT reviews_team",
+        "SELECT reviews_confirmationattempt reviews_conversation reviews_team auth_user",
+        "SELECT reviews_confirmeditem",
+        "SELECT reviews_confirmationattempt reviews_conversation",  # the summary, scoped
+    ]
+    csv = [
+        SESSION,
+        USER,
+        "SELECT auth_user reviews_conversation reviews_confirmationattempt",
+        "SELECT reviews_team",
+        # Every row in one streamed query: items, attempts, people, calls and teams.
+        "SELECT reviews_confirmeditem reviews_confirmationattempt auth_user reviews_conversation "
+        "reviews_team",
+    ]
+
+    def every_item_shown():
+        return client.get(audit, {"expand": [attempt.pk for attempt in attempts]})
+
+    def csv_read():
+        response = client.get(export)
+        b"".join(response.streaming_content)
+        return response
+
+    assert queries_of(every_item_shown) == page
+    assert queries_of(csv_read) == csv
+    attempts += [make_attempt(conversation=call, user=rep, items=items) for _ in range(10)]
+    assert queries_of(every_item_shown) == page
+    assert queries_of(csv_read) == csv
 
 
 def test_problems_page_makes_three_queries_of_its_own(login, manager, synced):

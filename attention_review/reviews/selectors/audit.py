@@ -2,17 +2,18 @@
 summary and confirmations per day."""
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from ..models import ConfirmationAttempt, ConfirmedItem, Team
+from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, Team
 from .access import REPS_GROUP, AnyUser, user_role, visibility
 
 
@@ -80,28 +81,107 @@ def audit_items(filters: AuditFilters) -> QuerySet[ConfirmedItem]:
     return items
 
 
-def audit_ledger_page(user: AnyUser, filters: AuditFilters, *, offset: int, limit: int) -> list:
-    """One page of the ledger, with each attempt's (filtered) items, in two queries."""
+def item_changed(item: ConfirmedItem) -> bool:
+    """The audit's "changed": excluded, or the value sent differs from the AI's proposal
+    (an edit, or a CRM value kept instead). JSON true is not the number 1 here."""
+    if item.is_excluded:
+        return True
+    sent, proposed = item.sent_value, item.ai_value
+    if isinstance(sent, bool) or isinstance(proposed, bool):
+        return type(sent) is not type(proposed) or sent != proposed
+    return bool(sent != proposed)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One attempt as the ledger shows it: its changed items, or all of them on request."""
+
+    attempt: ConfirmationAttempt
+    items: list[ConfirmedItem]
+    item_count: int
+    changed_count: int
+    shows_all: bool
+    # The query string that flips this entry between changed items and all of them.
+    toggle_query: str = ""
+
+    @property
+    def wrote_nothing(self) -> bool:
+        """A failed attempt wrote nothing to the CRM: it has no "value sent"."""
+        return self.attempt.outcome == ConfirmationAttempt.Outcome.FAILED
+
+    @property
+    def has_hidden_items(self) -> bool:
+        return self.item_count > len(self.items)
+
+    def with_toggle_query(self, query: str) -> "LedgerEntry":
+        return replace(self, toggle_query=query)
+
+
+def audit_ledger_page(
+    user: AnyUser,
+    filters: AuditFilters,
+    *,
+    offset: int,
+    limit: int,
+    expanded: frozenset[int] = frozenset(),
+) -> list[LedgerEntry]:
+    """One page of the ledger, with each attempt's (filtered) items, in two queries.
+
+    Each attempt lists its changed items only, unless its id is in `expanded`; the
+    comparison runs here, on the items already read, so it reads JSON values alike on
+    every database.
+    """
     attempts = (
         audit_attempts(user, filters)
         .select_related("conversation", "conversation__team", "user")
         .defer("request_body", "response_body", "conversation__raw")
         .prefetch_related(Prefetch("items", queryset=audit_items(filters)))
     )
-    return list(attempts[offset : offset + limit])
+    entries = []
+    for attempt in attempts[offset : offset + limit]:
+        items = list(attempt.items.all())
+        changed = [item for item in items if item_changed(item)]
+        shows_all = attempt.pk in expanded
+        entries.append(
+            LedgerEntry(
+                attempt=attempt,
+                items=items if shows_all else changed,
+                item_count=len(items),
+                changed_count=len(changed),
+                shows_all=shows_all,
+            )
+        )
+    return entries
 
 
 def audit_reps(user: AnyUser) -> list[tuple[int, str]]:
-    """(id, name) of who may appear in the rep filter: reps, and anyone who confirmed."""
+    """(id, name) of who may appear in the rep filter, in one query.
+
+    A manager of teams sees only the people of those teams: who owns, or confirmed, a
+    call of one of them. Anyone who sees everything sees every rep and anyone who
+    confirmed.
+    """
     user_model = get_user_model()
-    confirmed = ConfirmationAttempt.objects.filter(user=OuterRef("pk"))
-    in_reps = Group.objects.filter(user=OuterRef("pk"), name=REPS_GROUP)
-    people = (
-        user_model.objects.filter(Q(Exists(in_reps)) | Q(Exists(confirmed)))
-        .order_by("first_name", "last_name", "username")
-        .values_list("pk", "first_name", "last_name", "username")
+    condition = visibility(user)
+    if condition is None:
+        confirmed = ConfirmationAttempt.objects.filter(user=OuterRef("pk"))
+        in_reps = Group.objects.filter(user=OuterRef("pk"), name=REPS_GROUP)
+        people = user_model.objects.filter(Q(Exists(in_reps)) | Q(Exists(confirmed)))
+    else:
+        owns = Conversation.objects.filter(condition, owner=OuterRef("pk"))
+        confirmed = ConfirmationAttempt.objects.filter(
+            visibility(user, prefix="conversation__"), user=OuterRef("pk")
+        )
+        people = user_model.objects.filter(Q(Exists(owns)) | Q(Exists(confirmed)))
+    rows = people.order_by("first_name", "last_name", "username").values_list(
+        "pk", "first_name", "last_name", "username"
     )
-    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in people]
+    return [(pk, person_name(first, last, username)) for pk, first, last, username in rows]
+
+
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """A person as the audit names them: full name, or the username when there is none."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def audit_teams(user: AnyUser) -> list[tuple[int, str]]:
@@ -114,13 +194,34 @@ def audit_teams(user: AnyUser) -> list[tuple[int, str]]:
     ]
 
 
-def audit_field_keys() -> list[str]:
-    """Every field key ever confirmed, for the field filter (cached: it changes rarely)."""
-    keys = cache.get("audit-field-keys")
-    if keys is None:
-        keys = sorted(set(ConfirmedItem.objects.values_list("key", flat=True).distinct()))
-        cache.set("audit-field-keys", keys, 300)
-    return keys
+FIELD_CHOICES_CACHE_SECONDS = 300
+
+
+def audit_fields(user: AnyUser) -> list[tuple[str, str]]:
+    """(key, title) of every field confirmed on a call the user may see, for the field
+    filter, by title: the latest non-empty title seen for each key (the key itself when
+    none was ever given). One query, cached per scope: it changes rarely."""
+    condition = visibility(user, prefix="attempt__conversation__")
+    scope = "all" if condition is None else ",".join(map(str, user_role(user).managed_team_ids))
+    cache_key = f"audit-fields:{scope}"
+    fields: list[tuple[str, str]] | None = cache.get(cache_key)
+    if fields is None:
+        items = ConfirmedItem.objects.all()
+        if condition is not None:
+            items = items.filter(condition)
+        latest_per_key = (
+            items.order_by()
+            .values("key")
+            .annotate(latest=Coalesce(Max("pk", filter=~Q(title="")), Max("pk")))
+            .values("latest")
+        )
+        rows = ConfirmedItem.objects.filter(pk__in=latest_per_key).values_list("key", "title")
+        fields = sorted(
+            ((key, title or key) for key, title in rows),
+            key=lambda field: (field[1].casefold(), field[0]),
+        )
+        cache.set(cache_key, fields, FIELD_CHOICES_CACHE_SECONDS)
+    return fields
 
 
 QUICK_APPROVAL_SECONDS = 30
