@@ -167,3 +167,17 @@ def test_a_reason_is_never_required_to_confirm(sandbox, login, rep, conversation
     assert "Wrong value" in page
     assert confirm(client, conversation).status_code == 302
     assert sandbox.state.confirm_calls[conversation.attention_id] == 1
+
+
+def test_someone_else_reviewing_sees_no_reasons_and_cannot_give_one(
+    login, client_factory, rep, manager, conversation
+):
+    client = login(rep)
+    edited, _ = edit_and_exclude(client, conversation)
+    other = client_factory(manager)
+    page = other.get(reverse("reviews:review", args=[conversation.pk])).content.decode()
+    assert "Wrong value" not in page
+    refused = give_reason(other, edited, ChangeReason.OTHER, **HTMX)
+    assert "is reviewing this call" in refused.content.decode()
+    edited.refresh_from_db()
+    assert edited.change_reason == ""

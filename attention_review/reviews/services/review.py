@@ -231,7 +231,8 @@ def item_set_reason(*, item: IntelligenceItem, reason: str, user: User) -> Intel
 
     Not a decision: the item's version is left alone, so the card's other forms stay
     valid; a later reset, accept or keep clears it. Raises ReviewError for an item that
-    was neither edited nor excluded, an unknown reason, or during a confirm of the round.
+    was neither edited nor excluded, an unknown reason, during a confirm of the round, or
+    while someone else holds the review lock.
     """
     if reason not in ChangeReason.values:
         raise ReviewError("Choose one of the listed reasons.")
@@ -242,7 +243,7 @@ def item_set_reason(*, item: IntelligenceItem, reason: str, user: User) -> Intel
         # Still edited or excluded when the lock is held, not only when the page was read.
         rows = rows.filter(Q(choice=IntelligenceItem.Choice.OWN) | Q(is_excluded=True))
     updated = _write_unless_confirming(
-        item.conversation_id, lambda: rows.update(change_reason=reason)
+        item.conversation_id, lambda: rows.update(change_reason=reason), user=user
     )
     if not updated:
         raise ReviewError("This item was changed meanwhile; reload to give a reason.")
