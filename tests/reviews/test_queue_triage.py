@@ -292,10 +292,11 @@ def test_overdue_figures_per_rep_agree_with_the_rule_at_the_deadline(
     make_conversation(owner=rep, started_at=deadline_ago)  # due now: not overdue
     make_conversation(owner=rep, started_at=deadline_ago - timedelta(seconds=1))  # overdue
     make_conversation(owner=rep2, started_at=now - timedelta(hours=1))
+    make_conversation(owner=None, started_at=deadline_ago - timedelta(days=1))
     figures = {
         (line.name, line.awaiting, line.overdue) for line in overdue_by_rep(manager, now=now)
     }
-    assert figures == {("Riley Park", 2, 1), ("Sam Ortega", 1, 0)}
+    assert figures == {("Riley Park", 2, 1), ("Sam Ortega", 1, 0), ("No app account", 1, 1)}
 
 
 def test_a_manager_sees_overdue_counts_only_for_the_reps_of_their_teams(

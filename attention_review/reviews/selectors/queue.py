@@ -125,9 +125,10 @@ def overdue_by_rep(user: AnyUser, *, now: datetime) -> list[RepBacklog]:
     return [
         RepBacklog(
             name=(
-                f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+                " ".join(filter(None, [row["owner__first_name"], row["owner__last_name"]]))
                 or row["owner__username"]
-                or "No account"
+                # A call whose Attention user has no app account yet.
+                or "No app account"
             ),
             awaiting=row["awaiting"],
             overdue=row["overdue"],
