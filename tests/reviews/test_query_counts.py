@@ -4,7 +4,7 @@ the number of rows. A new query fails the test with its description in the diff.
 import pytest
 from django.urls import reverse
 
-from attention_review.reviews.models import Conversation
+from attention_review.reviews.models import Conversation, SpotCheck
 from tests.factories import make_attempt, make_conversation, make_team
 from tests.queries import queries_of
 from tests.reviews.test_confirm import confirm, edit_and_exclude
@@ -270,3 +270,35 @@ def test_accuracy_queries_do_not_grow_with_the_items(login, rep, manager):
     page = client.get(url)
     assert page.context["report"].fields[0].total == 13
     assert queries_of(lambda: client.get(url)) == expected
+
+
+def test_spot_check_pages_do_not_grow_with_the_history_or_the_sample(login, rep, manager):
+    accuracy_history(rep, 2)
+    client = login(manager)
+    overview = reverse("reviews:spot-checks")
+    client.post(overview, {"rep": rep.pk, "size": 2})
+    client.get(overview)
+    expected_overview = [
+        SESSION,
+        USER,
+        "SELECT auth_user auth_group auth_user_groups reviews_confirmationattempt",  # reps
+        "SELECT reviews_confirmationattempt",  # the audit's per-rep summary, one pass
+        "SELECT reviews_spotcheck reviews_spotcheckitem",  # agreement per rep, grouped
+        "SELECT reviews_spotcheck reviews_spotcheckitem auth_user",  # the checks made
+    ]
+    check_page = reverse("reviews:spot-check", args=[SpotCheck.objects.get().pk])
+    expected_check = [
+        SESSION,
+        USER,
+        "SELECT reviews_spotcheck reviews_spotcheckitem auth_user",  # the check, scoped
+        "SELECT reviews_spotcheckitem reviews_confirmeditem reviews_confirmationattempt "
+        "reviews_conversation",  # its items with their calls
+        "SELECT reviews_intelligenceitem",  # the items as they stand, for the evidence
+    ]
+    assert queries_of(lambda: client.get(overview)) == expected_overview
+    assert queries_of(lambda: client.get(check_page)) == expected_check
+    accuracy_history(rep, 10)
+    client.post(overview, {"rep": rep.pk, "size": 20})
+    check_page = reverse("reviews:spot-check", args=[SpotCheck.objects.first().pk])
+    assert queries_of(lambda: client.get(overview)) == expected_overview
+    assert queries_of(lambda: client.get(check_page)) == expected_check

@@ -113,7 +113,9 @@ def spot_check_entries(user: AnyUser, check: SpotCheck) -> list[SpotCheckEntry]:
         (row.conversation_id, row.item_id): row
         for row in IntelligenceItem.objects.filter(
             conversation_id__in=conversation_ids, item_id__in=item_ids
-        ).only("pk", "conversation_id", "item_id", "evidence", "ai_value")
+        )
+        .only("pk", "conversation_id", "item_id", "evidence", "ai_value")
+        .order_by()
     }
     annotate_evidence([row for row in current.values() if row.evidence])
     return [
