@@ -392,6 +392,15 @@
       draftAnswered(swapped);
       return;
     }
+    if (swapped.classList.contains("attempt")) {
+      // The audit's "Show all N items" replaced its own card: the keyboard stays on the
+      // card's new toggle instead of falling back to the top of the page.
+      var toggle = swapped.querySelector(".attempt-more a");
+      if (toggle) {
+        toggle.focus();
+      }
+      return;
+    }
     if (swapped.id === "review-body") {
       // After a confirm: Enter opens the next conversation. Otherwise (an error) the
       // focus, lost with the old body, goes back to the confirm button.

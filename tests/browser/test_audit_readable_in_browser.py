@@ -10,6 +10,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from attention_review.reviews.models import ConfirmationAttempt
+from tests.browser.test_accessibility import audit
+from tests.browser.test_review_layout import OVERFLOW
 from tests.factories import make_attempt, make_conversation, make_team
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,8 +81,13 @@ def test_twelve_confirmations_make_a_short_page_and_one_opens_in_full(
     expect(first.locator(".items-table tbody tr")).to_have_count(8)
     expect(first.get_by_role("link", name="Show changed items only (2)")).to_be_visible()
     assert f"expand={attempts[0].pk}" in page.url
+    # The keyboard stays on the card: the focus is on its new toggle.
+    expect(first.get_by_role("link", name="Show changed items only (2)")).to_be_focused()
     # The other attempts keep their changed items only.
     expect(ledger.locator(".items-table tbody tr")).to_have_count(24 + 6)
     page.reload()
     expect(page.locator(f"#attempt-{attempts[0].pk} .items-table tbody tr")).to_have_count(8)
+    audit(page, "audit: twelve confirmations, one in full, one failed", {})
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate(OVERFLOW) == 0, "no sideways scrolling on a phone"
     assert page.console_errors == []

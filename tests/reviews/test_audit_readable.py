@@ -31,7 +31,7 @@ def rows_of(card: str) -> list[str]:
     """The field names of the item rows a card lists."""
     cells = re.findall(r'<th scope="row">(.*?)</th>', card, re.S)
     texts = [re.sub(r"<[^>]+>", "", cell) for cell in cells]
-    return [re.sub(r"\s+(Edited|Excluded)\b", "", text).strip() for text in texts]
+    return [re.sub(r"\s+(Edited|Excluded|CRM value kept)\b", "", text).strip() for text in texts]
 
 
 def options(page: str, name: str) -> list[tuple[str, str]]:
@@ -77,6 +77,20 @@ def test_an_attempt_lists_only_its_changed_items_by_default(login, manager, revi
     card = article(page, reviewed)
     assert rows_of(card) == ["Next Steps", "Competitors", "Amount"]
     assert "Show all 6 items" in card
+
+
+def test_a_kept_crm_value_is_named_as_such(login, manager, reviewed):
+    reviewed.items.create(
+        item_id="kept",
+        key="forecast_category",
+        title="Forecast Category",
+        ai_value="Commit",
+        sent_value="Best case",
+        choice="keep",
+    )
+    card = article(login(manager).get(AUDIT).content.decode(), reviewed)
+    assert "Forecast Category" in rows_of(card)
+    assert "CRM value kept" in card
 
 
 def test_show_all_lists_every_item_and_keeps_the_filters_in_the_url(login, manager, rep, reviewed):
