@@ -252,26 +252,41 @@ ACCURACY_MAX_DAYS = 366
 
 
 class AccuracyFilterForm(forms.Form):
-    """The field accuracy page's filters: a GET form, so a view can be linked to.
+    """The field accuracy page's filters: a GET form, so a view can be linked to; a date
+    left out is the default period's.
 
-    Reps and teams are offered from the lists of who the manager may see, read once.
+    Reps, teams and fields are offered from lists of what the manager may see, read once.
     """
 
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
     rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Rep")
-    date_from = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    field = forms.ChoiceField(required=False, label="Field")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(
-        self, *args: Any, reps: list[tuple[int, str]], teams: list[tuple[int, str]], **kwargs: Any
+        self,
+        *args: Any,
+        reps: list[tuple[int, str]],
+        teams: list[tuple[int, str]],
+        fields: list[tuple[str, str]],
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         choice_field(self, "team").choices = [("", "All teams"), *teams]
         choice_field(self, "rep").choices = [("", "All reps"), *reps]
+        choice_field(self, "field").choices = [("", "All fields"), *fields]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        for name in ("date_from", "date_to"):
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = self.initial.get(name)
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The start date is after the end date.")

@@ -870,6 +870,7 @@ def accuracy(request: HtmxHttpRequest) -> HttpResponse:
         initial={"date_from": today - timedelta(days=ACCURACY_DEFAULT_DAYS - 1), "date_to": today},
         reps=audit_selectors.audit_reps(request.user),
         teams=audit_selectors.audit_teams(request.user),
+        fields=audit_selectors.audit_fields(request.user),
     )
     context: dict[str, Any] = {"nav": "accuracy", "form": form, "filters": None}
     if not form.is_bound or form.is_valid():
@@ -879,6 +880,7 @@ def accuracy(request: HtmxHttpRequest) -> HttpResponse:
             date_to=cleaned["date_to"],
             team_id=cleaned.get("team"),
             rep_id=cleaned.get("rep"),
+            field=cleaned.get("field") or "",
         )
         report = accuracy_selectors.field_accuracy(request.user, filters)
         context.update(

@@ -210,3 +210,23 @@ def test_an_inverted_or_too_long_period_is_explained(login, manager):
 def test_nothing_confirmed_says_so(login, manager):
     html = login(manager).get(ACCURACY).content.decode()
     assert "Nothing confirmed in this selection" in html
+
+
+def test_one_field_alone_with_its_own_trend(login, manager, history):
+    client = login(manager)
+    html = report_of(client).content.decode()
+    assert "field=next_steps" in html  # each field's title links to it alone
+    response = report_of(client, field="next_steps")
+    (row,) = response.context["report"].fields
+    assert (row.key, row.total) == ("next_steps", 4)
+    weeks = {week.week: week for week in response.context["report"].weeks}
+    assert (weeks[LAST_MONDAY].total, weeks[LAST_MONDAY].edited) == (3, 2)
+    assert "Share changed, week by week: Next Steps" in response.content.decode()
+
+
+def test_a_link_without_dates_reads_the_default_period(login, manager, history):
+    response = login(manager).get(ACCURACY, {"team": history["west"].pk})
+    assert response.status_code == 200
+    filters = response.context["filters"]
+    assert filters.date_to == TODAY
+    assert {row.key for row in response.context["report"].fields} == {"budget", "next_steps"}

@@ -10,6 +10,7 @@ same few queries however many items were confirmed.
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.expressions import F, Window
@@ -35,6 +36,19 @@ class AccuracyFilters:
     date_to: date
     team_id: int | None = None
     rep_id: int | None = None
+    # One field's key: its figures and its own weekly trend.
+    field: str = ""
+
+    def query_for_field(self, key: str) -> str:
+        """The query string of the same view narrowed to one field."""
+        params: dict[str, Any] = {
+            "date_from": self.date_from,
+            "date_to": self.date_to,
+            "team": self.team_id or "",
+            "rep": self.rep_id or "",
+            "field": key,
+        }
+        return urlencode(params)
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class FieldAccuracy:
     excluded: int
     reasons: list[ReasonCount] = field(default_factory=list)
     typical_edits: list[TypicalEdit] = field(default_factory=list)
+    # The same view narrowed to this field (its own trend), as a query string.
+    query: str = ""
 
     @property
     def changed(self) -> int:
@@ -107,6 +123,7 @@ class WeekShare:
 class FieldAccuracyReport:
     fields: list[FieldAccuracy]
     weeks: list[WeekShare]
+    all_fields_query: str = ""
 
     @property
     def total(self) -> int:
@@ -137,6 +154,8 @@ def accuracy_items(user: AnyUser, filters: AccuracyFilters) -> QuerySet[Confirme
         items = items.filter(attempt__conversation__team_id=filters.team_id)
     if filters.rep_id:
         items = items.filter(attempt__user_id=filters.rep_id)
+    if filters.field:
+        items = items.filter(key=filters.field)
     return items.order_by()
 
 
@@ -167,6 +186,7 @@ def field_accuracy(user: AnyUser, filters: AccuracyFilters) -> FieldAccuracyRepo
             accepted=row["accepted"],
             edited=row["edited"],
             excluded=row["excluded"],
+            query=filters.query_for_field(row["key"]),
         )
         for row in per_field
     }
@@ -211,7 +231,9 @@ def field_accuracy(user: AnyUser, filters: AccuracyFilters) -> FieldAccuracyRepo
     ranked = sorted(
         fields.values(), key=lambda row: (-row.share_changed, -row.total, row.title.casefold())
     )
-    return FieldAccuracyReport(fields=ranked, weeks=_weeks(items, filters))
+    return FieldAccuracyReport(
+        fields=ranked, weeks=_weeks(items, filters), all_fields_query=filters.query_for_field("")
+    )
 
 
 def _weeks(items: QuerySet[ConfirmedItem], filters: AccuracyFilters) -> list[WeekShare]:
