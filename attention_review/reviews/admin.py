@@ -2,11 +2,17 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
 
 from attention_review.attention.client import AttentionError, client_from_settings
 
@@ -16,14 +22,20 @@ from .models import (
     ConfirmationAttempt,
     ConfirmedItem,
     Conversation,
+    CrmLinkTemplate,
     FieldSetting,
     IntelligenceItem,
+    ReviewDigest,
     SetAsideRecord,
+    SpotCheck,
+    SpotCheckItem,
     SyncRun,
     Team,
     Transcript,
 )
+from .selectors import review as review_selectors
 from .services import corrections
+from .templatetags.review_tags import call_day
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -73,49 +85,148 @@ class AttentionUserAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
-class IntelligenceItemInline(admin.TabularInline):
-    model = IntelligenceItem
-    extra = 0
-    fields = [
-        "title",
-        "key",
-        "confirmed_value",
-        "ai_value",
-        "choice",
-        "decision_value",
-        "is_excluded",
-        "withdrawn",
-        "needs_review",
-    ]
-    readonly_fields = ["title", "key", "confirmed_value", "ai_value", "withdrawn", "needs_review"]
-    show_change_link = True
-    can_delete = False
+class ReturnToQueueForm(forms.Form):
+    """Why the calls go back to the queue: their reps read it on the review page."""
+
+    reason = forms.CharField(
+        label="Reason for the rep",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+        help_text="Shown to the rep on the review page until they confirm the call again.",
+    )
+
+
+# A title longer than this is cut short in the list; the change page shows it whole.
+CHANGELIST_TITLE_CHARACTERS = 60
+CHANGELIST_TEAM_CHARACTERS = 20
 
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
+    # Few, short columns, so the list and its filters fit a 1440 px screen.
     list_display = [
-        "title",
-        "started_at",
+        "short_title",
+        "call_date",
         "owner",
-        "team",
-        "items_to_review",
-        "awaiting_review",
-        "crm_export_status",
+        "short_team",
+        "items",
+        "awaiting",
+        "export",
     ]
-    list_filter = ["awaiting_review", "team", "is_internal", "is_empty", "crm_export_status"]
+    list_filter = ["awaiting_review", "team", "crm_export_status", "is_internal", "is_empty"]
     list_select_related = ["owner", "team"]
     search_fields = ["title", "attention_id", "owner__username", "owner__email"]
     date_hierarchy = "started_at"
-    raw_id_fields = ["owner", "last_confirmed_by"]
-    readonly_fields = ["attention_id", "raw", "synced_at", "review_round"]
-    inlines = [IntelligenceItemInline]
+    raw_id_fields = [
+        "owner",
+        "last_confirmed_by",
+        "assigned_to",
+        "assigned_by",
+        "returned_by",
+        "locked_by",
+    ]
+    readonly_fields = [
+        "attention_id",
+        "raw",
+        "synced_at",
+        "review_round",
+        "items_table",
+        "assigned_by",
+        "assigned_at",
+        "locked_by",
+        "locked_until",
+        "returned_by",
+        "returned_at",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "attention_id",
+                    ("started_at", "duration_seconds"),
+                    ("owner", "team"),
+                    "account_name",
+                ]
+            },
+        ),
+        ("Items", {"fields": ["items_table"]}),
+        (
+            "Review",
+            {
+                "fields": [
+                    ("awaiting_review", "force_review", "items_to_review"),
+                    "review_round",
+                    ("last_confirmed_at", "last_confirmed_by"),
+                    ("crm_export_status", "export_failed"),
+                    "crm_export_error",
+                ]
+            },
+        ),
+        (
+            "Who reviews it",
+            {
+                "fields": [
+                    ("assigned_to", "assigned_by", "assigned_at"),
+                    ("locked_by", "locked_until"),
+                    "return_reason",
+                    ("returned_by", "returned_at"),
+                ]
+            },
+        ),
+        (
+            "Flags",
+            {
+                "classes": ["collapse"],
+                "fields": [("is_internal", "is_empty", "archived", "private"), "gone_at"],
+            },
+        ),
+        (
+            "Raw payload from Attention",
+            {"classes": ["collapse"], "fields": ["raw", "synced_at"]},
+        ),
+    ]
     actions = ["refresh_from_attention", "return_to_review_queue"]
     show_full_result_count = False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         # The list never shows the raw payload: leave the biggest column in the database.
         return super().get_queryset(request).defer("raw")
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, conversation: Conversation) -> str:
+        return Truncator(conversation.title).chars(CHANGELIST_TITLE_CHARACTERS)
+
+    @admin.display(description="call", ordering="started_at")
+    def call_date(self, conversation: Conversation) -> str:
+        return call_day(conversation.started_at)
+
+    @admin.display(description="team", ordering="team__name")
+    def short_team(self, conversation: Conversation) -> str:
+        return Truncator(str(conversation.team or "—")).chars(CHANGELIST_TEAM_CHARACTERS)
+
+    @admin.display(description="items", ordering="items_to_review")
+    def items(self, conversation: Conversation) -> int:
+        return conversation.items_to_review
+
+    @admin.display(description="awaiting", boolean=True, ordering="awaiting_review")
+    def awaiting(self, conversation: Conversation) -> bool:
+        return conversation.awaiting_review
+
+    @admin.display(description="export", ordering="crm_export_status")
+    def export(self, conversation: Conversation) -> str:
+        return conversation.export_state or "—"
+
+    @admin.display(description="values")
+    def items_table(self, conversation: Conversation) -> SafeString:
+        """The items as the review page reads them: the three values side by side,
+        formatted by the field's type, each linked to its own change page."""
+        items = list(conversation.items.order_by("position", "pk"))
+        review_selectors.annotate_field_settings(items)
+        return SafeString(
+            render_to_string("admin/reviews/conversation/items_table.html", {"items": items})
+        )
 
     @admin.action(description="Refresh from Attention")
     def refresh_from_attention(
@@ -136,14 +247,29 @@ class ConversationAdmin(admin.ModelAdmin):
             return
         self.message_user(request, f"Refreshed {refreshed} conversation(s) from Attention.")
 
-    @admin.action(description="Return to review queue")
+    @admin.action(description="Return to review queue (asks for a reason)")
     def return_to_review_queue(
         self, request: HttpRequest, queryset: QuerySet[Conversation]
-    ) -> None:
-        returned = corrections.conversations_return_to_queue(
-            conversation_ids=queryset.values_list("pk", flat=True)
-        )
-        self.message_user(request, f"Returned {returned} conversation(s) to the review queue.")
+    ) -> TemplateResponse | None:
+        """First a page asking why (the rep will read it), then the return."""
+        form = ReturnToQueueForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            returned = corrections.conversations_return_to_queue(
+                conversation_ids=list(queryset.values_list("pk", flat=True)),
+                reason=form.cleaned_data["reason"],
+                returned_by=request.user,  # type: ignore[arg-type]
+            )
+            self.message_user(request, f"Returned {returned} conversation(s) to the review queue.")
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Return to the review queue",
+            "opts": self.model._meta,
+            "form": form,
+            "conversations": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/reviews/conversation/return_to_queue.html", context)
 
 
 @admin.register(IntelligenceItem)
@@ -166,6 +292,51 @@ class FieldSettingAdmin(admin.ModelAdmin):
     list_editable = ["tier"]
     list_filter = ["tier", "display"]
     search_fields = ["key"]
+
+
+@admin.register(CrmLinkTemplate)
+class CrmLinkTemplateAdmin(admin.ModelAdmin):
+    """Where a CRM record of each type opens from the review page ({id} and {type} are
+    filled in); a type without a row uses CRM_RECORD_URL_TEMPLATE."""
+
+    list_display = ["record_type", "url_template"]
+    search_fields = ["record_type", "url_template"]
+
+
+@admin.register(ReviewDigest)
+class ReviewDigestAdmin(ReadOnlyAdmin):
+    """The daily overdue digests sent: one per person and day."""
+
+    list_display = ["sent_on", "user", "overdue", "sent_at"]
+    list_select_related = ["user"]
+    list_filter = ["sent_on"]
+    search_fields = ["user__username", "user__email"]
+    date_hierarchy = "sent_on"
+
+
+class SpotCheckItemInline(ReadOnlyInline):
+    model = SpotCheckItem
+    fields = ["confirmed_item", "verdict", "note", "decided_at"]
+    readonly_fields = ["confirmed_item", "verdict", "note", "decided_at"]
+
+
+@admin.register(SpotCheck)
+class SpotCheckAdmin(ReadOnlyAdmin):
+    """Managers' second looks at confirmed reviews (made in the app, kept as history)."""
+
+    list_display = ["created_at", "rep", "manager", "finished_at"]
+    list_select_related = ["rep", "manager"]
+    search_fields = ["rep__username", "manager__username"]
+    inlines = [SpotCheckItemInline]
+
+
+@admin.register(SpotCheckItem)
+class SpotCheckItemAdmin(ReadOnlyAdmin):
+    list_display = ["spot_check", "confirmed_item", "verdict", "decided_at"]
+    list_select_related = ["spot_check__rep", "confirmed_item"]
+    list_filter = ["verdict"]
+    search_fields = ["note", "confirmed_item__title", "spot_check__rep__username"]
+    show_full_result_count = False
 
 
 _CONFIRMED_ITEM_FIELDS = (

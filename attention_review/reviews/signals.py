@@ -1,4 +1,5 @@
-"""Clear a user's cached role when their groups or managed teams change."""
+"""Clear a user's cached role when their groups or managed teams change, and the cached
+CRM link templates when an admin edits one."""
 
 from typing import Any
 
@@ -7,8 +8,9 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Team
+from .models import CrmLinkTemplate, Team
 from .selectors.access import role_cache_key
+from .selectors.crm_links import forget_crm_link_templates
 
 
 def _forget_roles(user_ids: Any) -> None:
@@ -46,3 +48,8 @@ def team_managers_changed(
 @receiver([post_save, post_delete], sender=get_user_model())
 def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     _forget_roles([instance.pk])
+
+
+@receiver([post_save, post_delete], sender=CrmLinkTemplate)
+def crm_link_template_changed(sender: Any, **kwargs: Any) -> None:
+    forget_crm_link_templates()

@@ -1,9 +1,12 @@
 """The admin site: every model browsable and searchable, audit history read-only."""
 
+import re
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from attention_review.reviews.models import (
     AppendOnlyError,
@@ -11,12 +14,18 @@ from attention_review.reviews.models import (
     ConfirmationAttempt,
     ConfirmedItem,
     Conversation,
+    CrmLinkTemplate,
+    ReviewDigest,
     SetAsideRecord,
+    SpotCheck,
+    SpotCheckItem,
     SyncRun,
     Transcript,
 )
 from attention_review.reviews.services.sync import set_aside
+from attention_review.reviews.templatetags.review_tags import call_day
 from tests.factories import make_attempt, make_conversation, make_item, make_team
+from tests.reviews.test_confirm import confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +46,12 @@ def some_of_everything(synced, rep, manager):
         conversation=conversation, user=rep, items=[("budget", "$1", "$2", True, False)]
     )
     AuditCorrection.objects.create(attempt=attempt, author=manager, note="Budget was in EUR")
+    CrmLinkTemplate.objects.create(
+        record_type="Account", url_template="https://crm.example.test/account/{id}"
+    )
+    ReviewDigest.objects.create(user=rep, sent_on=timezone.localdate(), overdue=2)
+    spot_check = SpotCheck.objects.create(manager=manager, rep=rep)
+    SpotCheckItem.objects.create(spot_check=spot_check, confirmed_item=attempt.items.first())
     set_aside(
         kind=SetAsideRecord.Kind.RECORD,
         subject="conv-without-created-at",
@@ -168,10 +183,7 @@ def test_admin_can_return_a_conversation_to_the_review_queue(login, admin_user, 
     )
     conversation = confirmed.filter(is_empty=False).first()
     client = login(admin_user)
-    client.post(
-        admin_url(Conversation, "changelist"),
-        {"action": "return_to_review_queue", "_selected_action": [conversation.pk]},
-    )
+    return_to_queue(client, conversation, reason="Stage was wrong")
     conversation.refresh_from_db()
     assert conversation.awaiting_review
     conversation_sync(client=api, full=True)
@@ -197,3 +209,98 @@ def test_sync_runs_are_read_only(login, admin_user, db):
     run = SyncRun.objects.create(status=SyncRun.Status.SUCCEEDED)
     client = login(admin_user)
     assert client.get(admin_url(SyncRun, "delete", run.pk)).status_code == 403
+
+
+def return_to_queue(client, conversation, *, reason=None):
+    """The admin's action: without a reason, the page that asks for one."""
+    data = {"action": "return_to_review_queue", "_selected_action": [conversation.pk]}
+    if reason is not None:
+        data.update(apply="1", reason=reason)
+    return client.post(admin_url(Conversation, "changelist"), data)
+
+
+@pytest.fixture
+def confirmed(synced, rep):
+    return (
+        Conversation.objects.filter(owner=rep, awaiting_review=False, is_internal=False)
+        .exclude(items=None)
+        .filter(is_empty=False)
+        .first()
+    )
+
+
+def test_returning_a_call_asks_for_a_reason_and_the_rep_reads_it_until_confirming(
+    sandbox, login, client_factory, admin_user, rep, confirmed
+):
+    client = login(admin_user)
+    asking = return_to_queue(client, confirmed).content.decode().replace("&#x27;", "'")
+    assert "Reason for the rep" in asking
+    assert confirmed.title in asking
+    assert not Conversation.objects.get(pk=confirmed.pk).awaiting_review, "nothing yet"
+
+    refused = return_to_queue(client, confirmed, reason="   ").content.decode()
+    assert "This field is required." in refused
+    assert not Conversation.objects.get(pk=confirmed.pk).awaiting_review
+
+    reason = "The amount is in EUR, not USD: check it with the customer."
+    assert return_to_queue(client, confirmed, reason=reason).status_code == 302
+    stored = Conversation.objects.get(pk=confirmed.pk)
+    assert stored.awaiting_review
+    assert (stored.return_reason, stored.returned_by) == (reason, admin_user)
+
+    rep_client = client_factory(rep)
+    review = reverse("reviews:review", args=[confirmed.pk])
+    text = re.sub(r"<[^>]+>", "", rep_client.get(review).content.decode())
+    text = text.replace("&#x27;", "'")
+    assert f"Returned to you by Alex Admin on {call_day(stored.returned_at)}: {reason}" in text
+
+    assert confirm(rep_client, stored).status_code == 302
+    assert "Returned to you by" not in rep_client.get(review).content.decode()
+    assert Conversation.objects.get(pk=confirmed.pk).return_reason == ""
+
+
+def test_the_change_page_reads_the_items_as_three_values_and_folds_the_payload(
+    login, admin_user, synced
+):
+    conversation = Conversation.objects.filter(items__isnull=False).first()
+    item = conversation.items.first()
+    html = login(admin_user).get(admin_url(Conversation, "change", conversation.pk)).content
+    html = html.decode()
+    table = html[html.index('<table class="conversation-items">') :]
+    table = table[: table.index("</table>")]
+    headers = ["In CRM", "AI proposes", "You send"]
+    assert [table.index(header) for header in headers] == sorted(
+        table.index(header) for header in headers
+    )
+    assert item.title in table
+    assert "<details" in html[html.index("Raw payload from Attention") - 400 :][:600]
+    assert 'name="decision_value' not in html, "no raw editing of decisions here"
+
+
+def test_a_crm_link_template_per_record_type_is_used_on_the_review_page(
+    login, client_factory, admin_user, rep, synced, settings
+):
+    settings.CRM_RECORD_URL_TEMPLATE = "https://default.example.test/{type}/{id}"
+    conversation = Conversation.objects.filter(owner=rep, awaiting_review=True).first()
+    conversation.raw["attributes"]["linkedCrmRecords"] = [
+        {"id": "006OPP", "code": "Opportunity"},
+        {"id": "001ACC", "code": "Account"},
+    ]
+    conversation.awaiting_review = False
+    conversation.save()
+    conversation.items.update(is_confirmed=True, confirmed_value="x", needs_review=False)
+    rep_client = client_factory(rep)
+    review = reverse("reviews:review", args=[conversation.pk])
+    assert (
+        'href="https://default.example.test/Account/001ACC"'
+        in rep_client.get(review).content.decode()
+    )
+
+    added = login(admin_user).post(
+        admin_url(CrmLinkTemplate, "add"),
+        {"record_type": "Account", "url_template": "https://crm.example.test/accounts/{id}/view"},
+    )
+    assert added.status_code == 302
+    html = rep_client.get(review).content.decode()
+    assert 'href="https://crm.example.test/accounts/001ACC/view"' in html
+    assert 'href="https://default.example.test/Opportunity/006OPP"' in html, "others as before"

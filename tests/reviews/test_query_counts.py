@@ -302,3 +302,36 @@ def test_spot_check_pages_do_not_grow_with_the_history_or_the_sample(login, rep,
     check_page = reverse("reviews:spot-check", args=[SpotCheck.objects.first().pk])
     assert queries_of(lambda: client.get(overview)) == expected_overview
     assert queries_of(lambda: client.get(check_page)) == expected_check
+
+
+def test_crm_links_on_a_confirmed_review_page_read_their_templates_once(login, rep, synced):
+    """However many CRM records a call links, and however many link templates the
+    admins set, the templates are read in one query (then cached)."""
+    from django.core.cache import cache
+
+    from attention_review.reviews.models import CrmLinkTemplate
+
+    for record_type in ("Account", "Contact", "Opportunity"):
+        CrmLinkTemplate.objects.create(
+            record_type=record_type, url_template=f"https://crm.example.test/{record_type}/{{id}}"
+        )
+    conversation = Conversation.objects.filter(owner=rep, awaiting_review=True).first()
+    conversation.awaiting_review = False
+    conversation.save()
+    conversation.items.update(is_confirmed=True, confirmed_value="x", needs_review=False)
+    client = login(rep)
+    url = reverse("reviews:review", args=[conversation.pk])
+
+    def queries_with_records(count: int) -> list[str]:
+        conversation.raw["attributes"]["linkedCrmRecords"] = [
+            {"id": f"00{n}REC", "code": ("Account", "Contact", "Opportunity")[n % 3]}
+            for n in range(count)
+        ]
+        conversation.save()
+        client.get(url)  # the role, read and cached
+        cache.delete("crm-link-templates")
+        return queries_of(lambda: client.get(url))
+
+    one = queries_with_records(1)
+    assert one.count("SELECT reviews_crmlinktemplate") == 1
+    assert queries_with_records(9) == one

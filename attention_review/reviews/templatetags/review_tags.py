@@ -4,7 +4,6 @@ from typing import Any
 from urllib.parse import quote
 
 from django import template
-from django.conf import settings
 from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.text import Truncator
 
 from attention_review.reviews.formatting import NOTHING, human_duration, readable_value
 from attention_review.reviews.models import ChangeReason
+from attention_review.reviews.selectors.crm_links import crm_url_template
 from attention_review.reviews.values import display_value
 
 register = template.Library()
@@ -65,11 +65,14 @@ def shown_value(value: Any, item: Any) -> SafeString:
 
 @register.filter
 def crm_record_url(record_id: Any, record_type: str = "Opportunity") -> str:
-    """The CRM's page of a record, from CRM_RECORD_URL_TEMPLATE ({type} and {id}); ""
-    when no template is set or the id is empty. Both parts are URL-quoted: they come
-    from Attention."""
-    template_text = settings.CRM_RECORD_URL_TEMPLATE
-    if not template_text or not record_id:
+    """The CRM's page of a record, from the admins' template for its type, else
+    CRM_RECORD_URL_TEMPLATE ({type} and {id}); "" when no template is set or the id is
+    empty. Both parts are URL-quoted: they come from Attention. The templates are read
+    once (and cached), not once per link."""
+    if not record_id:
+        return ""
+    template_text = crm_url_template(str(record_type or ""))
+    if not template_text:
         return ""
     return template_text.replace("{type}", quote(str(record_type or ""), safe="")).replace(
         "{id}", quote(str(record_id), safe="")
