@@ -428,12 +428,23 @@
       moveOn(swapped);
     } else if (keyed) {
       goTo(swapped); // reset, refused, or included again: stay, and hear it as it is now
+    } else if (reasonGiven(event)) {
+      // A change reason is a side note, not a decision: the keyboard stays on the
+      // reasons, on the one now pressed (or the first when it was taken back).
+      var reason = swapped.querySelector(".change-reason [aria-pressed=true]") ||
+        swapped.querySelector(".change-reason button");
+      (reason || swapped).focus();
     } else {
       var control = swapped.querySelector(".actions a, .actions button");
       (control || swapped).focus();
     }
     drain();
   });
+
+  function reasonGiven(event) {
+    var path = event.detail && event.detail.pathInfo && event.detail.pathInfo.requestPath;
+    return typeof path === "string" && /\/reason\/$/.test(path);
+  }
 
   function alerts(el) {
     return el.querySelector("[role=alert]") !== null;

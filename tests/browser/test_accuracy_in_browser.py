@@ -52,6 +52,8 @@ def test_a_rep_gives_a_reason_in_one_click(page, log_in, sandbox, rep, rep2, syn
     card.get_by_role("button", name="Out of date").click()
     expect(card.get_by_role("button", name="Out of date")).to_have_attribute("aria-pressed", "true")
     expect(card.get_by_role("button", name="Other")).to_have_attribute("aria-pressed", "false")
+    # A reason is a side note: the keyboard stays on it, not moved on like a decision.
+    expect(card.get_by_role("button", name="Out of date")).to_be_focused()
     assert page.url == url, "swapped in place, no reload"
     item = IntelligenceItem.objects.get(pk=text_item.pk)
     assert item.change_reason == ChangeReason.OUT_OF_DATE
