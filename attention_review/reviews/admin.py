@@ -294,11 +294,27 @@ class FieldSettingAdmin(admin.ModelAdmin):
     search_fields = ["key"]
 
 
+class CrmLinkTemplateForm(forms.ModelForm):
+    class Meta:
+        model = CrmLinkTemplate
+        fields = ["record_type", "url_template"]
+
+    def clean_url_template(self) -> str:
+        """An http(s) address with a place for the record's id, as the site setting."""
+        url = str(self.cleaned_data["url_template"])
+        if not url.startswith(("https://", "http://")):
+            raise forms.ValidationError("Use an https:// (or http://) address.")
+        if "{id}" not in url:
+            raise forms.ValidationError("Put {id} where the record's id goes.")
+        return url
+
+
 @admin.register(CrmLinkTemplate)
 class CrmLinkTemplateAdmin(admin.ModelAdmin):
     """Where a CRM record of each type opens from the review page ({id} and {type} are
     filled in); a type without a row uses CRM_RECORD_URL_TEMPLATE."""
 
+    form = CrmLinkTemplateForm
     list_display = ["record_type", "url_template"]
     search_fields = ["record_type", "url_template"]
 

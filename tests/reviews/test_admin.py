@@ -304,3 +304,16 @@ def test_a_crm_link_template_per_record_type_is_used_on_the_review_page(
     html = rep_client.get(review).content.decode()
     assert 'href="https://crm.example.test/accounts/001ACC/view"' in html
     assert 'href="https://default.example.test/Opportunity/006OPP"' in html, "others as before"
+
+
+def test_a_crm_link_template_must_be_a_web_address_with_a_place_for_the_id(login, admin_user, db):
+    client = login(admin_user)
+    for url, problem in [
+        ("ftp://crm.example.test/{id}", "Use an https:// (or http://) address."),
+        ("https://crm.example.test/records", "Put {id} where the record's id goes."),
+    ]:
+        response = client.post(
+            admin_url(CrmLinkTemplate, "add"), {"record_type": "Lead", "url_template": url}
+        )
+        assert problem in response.content.decode().replace("&#x27;", "'")
+    assert not CrmLinkTemplate.objects.exists()
