@@ -311,8 +311,10 @@ def _item_fragment(
     form: ItemValueForm | None = None,
     notice: str = "",
     conflict: review_services.DecisionConflict | None = None,
+    lock: locks.ReviewLock | None = None,
 ) -> HttpResponse:
-    """The item's fragment, plus the progress and confirm summary swapped out of band."""
+    """The item's fragment, plus the progress and confirm summary swapped out of band;
+    with someone else's `lock`, read-only (the change was refused for it)."""
     conversation = item.conversation
     progress = review_selectors.review_progress_with(conversation, item)
     review_selectors.annotate_drafts([item], request.user)
@@ -328,6 +330,7 @@ def _item_fragment(
         "confirm_form": ConfirmForm(initial={"review_round": conversation.review_round}),
         # The confirm button's wording depends on it ("Check again and confirm").
         "attempt": review_selectors.latest_attempt(conversation),
+        **_lock_context(lock),
     }
     html = render_to_string(f"{REVIEW_TEMPLATE}#item", context, request)
     html += render_to_string(f"{REVIEW_TEMPLATE}#progress", context, request)
@@ -349,11 +352,22 @@ def _editable(request: HtmxHttpRequest, item: IntelligenceItem) -> str:
     return ""
 
 
-def _refuse(request: HtmxHttpRequest, item: IntelligenceItem, reason: str) -> HttpResponse:
+def _refuse(
+    request: HtmxHttpRequest,
+    item: IntelligenceItem,
+    reason: str,
+    *,
+    lock: locks.ReviewLock | None = None,
+) -> HttpResponse:
     if request.htmx:
-        return _item_fragment(request, item, notice=reason)
+        return _item_fragment(request, item, notice=reason, lock=lock)
     messages.error(request, reason)
     return HttpResponseRedirect(_review_url(item.conversation, item))
+
+
+def _lock_refused_by(error: review_services.ReviewError) -> locks.ReviewLock | None:
+    """Someone else's lock, when that is why the change was refused."""
+    return error.lock if isinstance(error, review_services.ReviewLocked) else None
 
 
 def _reference(item: IntelligenceItem) -> Any:
@@ -404,7 +418,7 @@ def _apply_item_change(
     except review_services.DecisionConflict as conflict:
         return _show_conflict(request, conflict)
     except review_services.ReviewError as error:
-        return _refuse(request, item, str(error))
+        return _refuse(request, item, str(error), lock=_lock_refused_by(error))
     if request.htmx:
         return _item_fragment(request, item)
     messages.success(request, done.format(title=item.title or item.key))
@@ -442,7 +456,7 @@ def item(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
             form=ItemValueForm(request.POST, item=item, reference=_reference(item)),
         )
     except review_services.ReviewError as error:
-        return _refuse(request, item, str(error))
+        return _refuse(request, item, str(error), lock=_lock_refused_by(error))
     if request.htmx:
         return _item_fragment(request, item)
     messages.success(request, f"Saved “{item.title or item.key}”.")

@@ -106,6 +106,7 @@ def test_someone_else_sees_who_is_reviewing_and_may_only_read(
     before = IntelligenceItem.objects.get(pk=item.pk)
     refused = choose(other, item, **HTMX)
     assert re.search(refusal_pattern("Riley Park"), page_text(refused))
+    assert "Accept AI" not in page_text(refused), "the card comes back read-only"
     after = IntelligenceItem.objects.get(pk=item.pk)
     assert (after.choice, after.version) == (before.choice, before.version)
 

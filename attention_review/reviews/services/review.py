@@ -45,6 +45,14 @@ class ReviewError(Exception):
     """A review change or confirm that cannot happen now; the message is for the reviewer."""
 
 
+class ReviewLocked(ReviewError):
+    """Someone else holds the review lock; the message says who, since and until when."""
+
+    def __init__(self, lock: locks.ReviewLock) -> None:
+        self.lock = lock
+        super().__init__(lock.refusal or locks.SOMEONE_ELSE_REVIEWING)
+
+
 CONFIRMING = "This review is being confirmed right now, so the change was not saved."
 
 # As long as a value the editor accepts (forms.MAX_VALUE_LENGTH), so no typed value that
@@ -92,7 +100,7 @@ def _write_unless_confirming[T](
     if confirming:
         raise ReviewError(CONFIRMING)
     if lock is not None and not lock.held_by_me:
-        raise ReviewError(lock.refusal or locks.SOMEONE_ELSE_REVIEWING)
+        raise ReviewLocked(lock)
     return written
 
 
