@@ -297,10 +297,15 @@ def assign(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         assignment_services.conversation_assign(
             conversation=conversation, assignee=assignee, assigned_by=request.user
         )
+        title = conversation.title
         messages.success(
             request,
-            f"Assigned to {locks.person_name(assignee)}." if assignee else "Back with its owner.",
+            f"Assigned “{title}” to {locks.person_name(assignee)}."
+            if assignee
+            else f"“{title}” is back with its owner.",
         )
+        # On to the queue: reopening the call would take its review lock again.
+        return HttpResponseRedirect(reverse("reviews:queue"))
     return HttpResponseRedirect(_review_url(conversation))
 
 

@@ -196,7 +196,9 @@ def test_a_manager_assigns_a_call_and_the_assignee_sees_it_in_their_queue(
     assert "Assign to a reviewer" in form_page
     assert "Sam Ortega" in form_page
 
-    assert "Assigned to Sam Ortega." in page_text(assign(manager_client, conversation, rep2))
+    assigned = assign(manager_client, conversation, rep2)
+    assert f"Assigned “{conversation.title}” to Sam Ortega." in page_text(assigned)
+    assert lock_of(conversation)["locked_by"] is None, "the manager's look ends with it"
     stored = Conversation.objects.get(pk=conversation.pk)
     assert (stored.assigned_to, stored.assigned_by) == (rep2, manager)
     assert stored.assigned_at is not None
@@ -205,6 +207,9 @@ def test_a_manager_assigns_a_call_and_the_assignee_sees_it_in_their_queue(
     assert conversation.pk in [row.pk for row in queue.context["page"].object_list]
     page = page_text(assignee.get(review_url(conversation)))
     assert "Assigned to</dt><dd>Sam Ortega" in page
+    item = conversation.items.filter(refreshing=False, withdrawn=False).first()
+    assert choose(assignee, item, **HTMX).status_code == 200, "theirs to review"
+    assert IntelligenceItem.objects.get(pk=item.pk).reviewed_by == rep2
 
     assign(manager_client, conversation, None)
     assert assignee.get(review_url(conversation)).status_code == 404, "handed back"

@@ -4,6 +4,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from ..models import Conversation
+from . import locks
 
 
 def conversation_assign(
@@ -17,5 +18,8 @@ def conversation_assign(
         "assigned_at": timezone.now() if assignee else None,
     }
     Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    # Handing the call over ends the manager's own look at it: their review lock (taken
+    # when they opened the page to assign it) would otherwise hold the assignee off.
+    locks.review_lock_release(conversation_pk=conversation.pk, user=assigned_by)
     for name, value in changes.items():
         setattr(conversation, name, value)
