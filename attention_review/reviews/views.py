@@ -226,9 +226,13 @@ def _assign_form(request: HtmxHttpRequest, conversation: Conversation) -> Assign
 
 def _review_lock(request: HtmxHttpRequest, conversation: Conversation) -> locks.ReviewLock | None:
     """Opening a call that awaits review takes or renews its lock, unless someone else
-    holds it."""
+    holds it. Only its reviewer's opening does (the owner, or the person it is assigned
+    to): a manager looking in does not lock the rep out; their first change takes it."""
     if not conversation.awaiting_review:
         return None
+    reviewer_pk = conversation.assigned_to_id or conversation.owner_id
+    if reviewer_pk is not None and reviewer_pk != request.user.pk:
+        return locks.review_lock_peek(conversation=conversation, user=request.user)
     return locks.review_lock_take(conversation_pk=conversation.pk, user=request.user)
 
 

@@ -149,10 +149,20 @@ def test_a_lock_holds_until_its_last_second_and_is_free_from_then(
 
     Conversation.objects.filter(pk=conversation.pk).update(locked_until=timezone.now())
     page = page_text(other.get(review_url(conversation)))
-    assert "is reviewing this call" not in page
-    assert lock_of(conversation)["locked_by"] == manager.pk, "expired: free to take"
+    assert "is reviewing this call" not in page, "expired: free"
     assert choose(other, item, **HTMX).status_code == 200
+    assert lock_of(conversation)["locked_by"] == manager.pk, "their change took it"
     assert IntelligenceItem.objects.get(pk=item.pk).reviewed_by_id == manager.pk
+
+
+def test_a_manager_looking_in_does_not_lock_the_rep_out(
+    login, client_factory, rep, manager, conversation
+):
+    client_factory(manager).get(review_url(conversation))
+    assert lock_of(conversation)["locked_by"] is None, "only looking takes nothing"
+    page = page_text(login(rep).get(review_url(conversation)))
+    assert "is reviewing this call" not in page
+    assert lock_of(conversation)["locked_by"] == rep.pk
 
 
 def test_take_over_moves_the_lock_and_the_former_holder_is_refused(

@@ -1,8 +1,9 @@
 """Who is reviewing a call right now: an expiring lock, so two people do not edit one call
 at once without knowing.
 
-Opening the review page takes the lock or renews it, and so does every decision of its
-holder and the page's poll while it stays open. Someone else opening the call sees who
+The call's reviewer (its owner, or the person it is assigned to) opening the review page
+takes the lock or renews it, and so does every decision and the page's poll while it
+stays open; someone only looking in (a manager) takes nothing until they decide. Someone else opening the call sees who
 holds it and until when; their changes are refused until the lock expires, or until
 they take it over (the holder may have left without confirming). A confirm releases it;
 expiry covers a holder who simply closed the tab.
@@ -94,6 +95,18 @@ def review_lock_take(*, conversation_pk: int, user: User) -> ReviewLock:
         return ReviewLock(held_by_me=False)
     return ReviewLock(
         held_by_me=False, holder_name=person_name(holder.locked_by), until=holder.locked_until
+    )
+
+
+def review_lock_peek(*, conversation: Conversation, user: User) -> ReviewLock | None:
+    """The lock as someone who only looks finds it, without taking it: someone else's
+    live lock, or None when it is free or theirs (their first decision takes it)."""
+    if not lock_held_by_other(conversation, user) or conversation.locked_by is None:
+        return None
+    return ReviewLock(
+        held_by_me=False,
+        holder_name=person_name(conversation.locked_by),
+        until=conversation.locked_until,
     )
 
 
