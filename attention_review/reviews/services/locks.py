@@ -3,10 +3,10 @@ at once without knowing.
 
 The call's reviewer (its owner, or the person it is assigned to) opening the review page
 takes the lock or renews it, and so does every decision and the page's poll while it
-stays open; someone only looking in (a manager) takes nothing until they decide. Someone else opening the call sees who
-holds it and until when; their changes are refused until the lock expires, or until
-they take it over (the holder may have left without confirming). A confirm releases it;
-expiry covers a holder who simply closed the tab.
+stays open; someone only looking in (a manager) takes nothing until they decide. Someone
+else opening the call sees who holds it and until when; their changes are refused until
+the lock expires, or until they take it over (the holder may have left without
+confirming). A confirm releases it; expiry covers a holder who simply closed the tab.
 """
 
 from dataclasses import dataclass
