@@ -353,8 +353,9 @@ def test_demo_a_draft_saved_while_the_sync_drops_its_item_is_kept(demo):
         db.execute(
             "INSERT INTO reviews_intelligenceitem (conversation_id, item_id, key, title, "
             "category, position, refreshing, withdrawn, is_confirmed, needs_review, raw, "
-            "choice, is_excluded, version, is_decided, evidence, draft_text) VALUES (?, "
-            "'intel-gone', 'old', 'Old', 'CRM', 99, 0, 0, 0, 1, '{}', '', 0, 0, 0, '[]', '')",
+            "choice, is_excluded, version, is_decided, evidence, draft_text, change_reason) "
+            "VALUES (?, 'intel-gone', 'old', 'Old', 'CRM', 99, 0, 0, 0, 1, '{}', '', 0, 0, 0, "
+            "'[]', '', '')",
             (pk,),
         )
         stale = db.execute("SELECT id FROM reviews_intelligenceitem WHERE item_id = 'intel-gone'")
