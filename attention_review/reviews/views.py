@@ -99,6 +99,9 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "filtered": form.filters().narrows,
         "show_owner": is_manager,
+        # Attention names no account in its documented payload: an empty column says
+        # nothing, so it shows only when a row on the page has one.
+        "show_account": any(conversation.account_name for conversation in page),
         "backlog": queue_selectors.overdue_by_rep(request.user, now=now) if is_manager else [],
         "deadline_hours": settings.REVIEW_DEADLINE_HOURS,
         "sync_run": queue_selectors.latest_sync() if is_manager else None,

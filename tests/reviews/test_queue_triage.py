@@ -321,3 +321,10 @@ def test_a_manager_sees_overdue_counts_only_for_the_reps_of_their_teams(
 def test_a_rep_sees_no_summary_of_other_reps(login, rep, calls):
     html = login(rep).get(QUEUE).content.decode()
     assert "Overdue by rep" not in html
+
+
+def test_the_account_column_shows_only_when_a_call_on_the_page_names_one(login, rep, calls):
+    client = login(rep)
+    assert ">Account</th>" in client.get(QUEUE).content.decode()
+    Conversation.objects.update(account_name="")
+    assert ">Account</th>" not in client.get(QUEUE).content.decode()
