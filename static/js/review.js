@@ -434,12 +434,20 @@
       var reason = swapped.querySelector(".change-reason [aria-pressed=true]") ||
         swapped.querySelector(".change-reason button");
       (reason || swapped).focus();
-    } else {
+    } else if (focusLost(swapped)) {
+      // A click's answer: the focus went with the old card, so it goes to the new one's
+      // first control. A late answer never pulls the focus back from where the reviewer
+      // has gone meanwhile.
       var control = swapped.querySelector(".actions a, .actions button");
       (control || swapped).focus();
     }
     drain();
   });
+
+  function focusLost(swapped) {
+    var active = document.activeElement;
+    return !active || active === document.body || swapped.contains(active);
+  }
 
   function reasonGiven(event) {
     var path = event.detail && event.detail.pathInfo && event.detail.pathInfo.requestPath;

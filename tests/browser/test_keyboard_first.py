@@ -160,6 +160,7 @@ def test_keys_are_ignored_while_typing_and_the_editor_answers_escape_and_ctrl_en
     keys.press("x")
     expect(card.locator(".badge", has_text="Excluded")).to_have_count(0)
     expect(card.locator(".badge", has_text="Your value")).to_be_visible()
+    expect(card).not_to_be_focused()  # a decision: the review moved on
     # r resets it to the AI's proposal, and stays with it.
     card.focus()
     keys.press("r")

@@ -104,6 +104,8 @@ def test_a_rep_completes_a_review_with_the_keyboard_alone(page, sandbox, rep, re
         tab_to(page, lambda e: bool(not_decided_here.search(e["text"])))
         page.keyboard.press("Enter")
         expect(waiting).to_have_count(left)
+    # The last decision released Confirm (the panel is swapped with the card).
+    expect(page.get_by_role("button", name="Confirm to CRM")).to_be_enabled()
     tab_to(page, named("^Confirm to CRM$"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Confirmed in Attention")).to_be_visible()
