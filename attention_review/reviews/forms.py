@@ -251,15 +251,14 @@ class ConfirmForm(forms.Form):
 ACCURACY_MAX_DAYS = 366
 
 
-class AccuracyFilterForm(forms.Form):
-    """The field accuracy page's filters: a GET form, so a view can be linked to; a date
-    left out is the default period's.
-
-    Reps, teams and fields are offered from lists of what the manager may see, read once.
-    """
+class ScopeFilterForm(forms.Form):
+    """The filters a manager's report shares: team, rep, field and period, as a GET form,
+    so a view can be linked to. Reps, teams and fields are offered from lists of what the
+    manager may see, read once by the view, so validating a choice costs no query."""
 
     team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
     rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Rep")
+    # Offered by title, chosen by key: (key, title) pairs.
     field = forms.ChoiceField(required=False, label="Field")
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
@@ -279,17 +278,28 @@ class AccuracyFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         choice_field(self, "team").choices = [("", "All teams"), *teams]
         choice_field(self, "rep").choices = [("", "All reps"), *reps]
+        self.rep_names: dict[int, str] = dict(reps)
         choice_field(self, "field").choices = [("", "All fields"), *fields]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
-        for name in ("date_from", "date_to"):
-            if cleaned.get(name) is None and name not in self.errors:
-                cleaned[name] = self.initial.get(name)
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             raise forms.ValidationError("The start date is after the end date.")
+        return cleaned
+
+
+class AccuracyFilterForm(ScopeFilterForm):
+    """The field accuracy page's filters; a date left out is the default period's."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = self.cleaned_data
+        for name in ("date_from", "date_to"):
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = self.initial.get(name)
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and (end - start).days > ACCURACY_MAX_DAYS:
             raise forms.ValidationError("Choose a period of at most a year.")
         return cleaned
@@ -320,49 +330,15 @@ class SpotCheckVerdictForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000, label="Note (optional)")
 
 
-class AuditFilterForm(forms.Form):
-    """The audit ledger's filters; the CSV export takes the same ones in its query string.
-
-    Reps and teams are offered from lists the view reads once (one query each), so
-    validating a choice costs no further query.
-    """
+class AuditFilterForm(ScopeFilterForm):
+    """The audit ledger's filters; the CSV export takes the same ones in its query string."""
 
     OUTCOME_CHOICES = [("", "Any outcome"), *ConfirmationAttempt.Outcome.choices]
 
-    rep = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Rep")
-    team = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Team")
-    date_from = forms.DateField(
-        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    field = forms.ChoiceField(required=False, label="Field")
     only_edited = forms.BooleanField(required=False, label="Only edited items")
     outcome = forms.ChoiceField(choices=OUTCOME_CHOICES, required=False, label="Outcome")
 
-    def __init__(
-        self,
-        *args: Any,
-        reps: list[tuple[int, str]],
-        teams: list[tuple[int, str]],
-        fields: list[tuple[str, str]],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        choice_field(self, "rep").choices = [("", "All reps"), *reps]
-        self.rep_names: dict[int, str] = dict(reps)
-        choice_field(self, "team").choices = [("", "All teams"), *teams]
-        # Offered by title, chosen by key: (key, title) pairs.
-        choice_field(self, "field").choices = [("", "All fields"), *fields]
-
-    def clean(self) -> dict[str, Any]:
-        super().clean()
-        cleaned = self.cleaned_data
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError("The start date is after the end date.")
-        return cleaned
+    field_order = ["rep", "team", "date_from", "date_to", "field", "only_edited", "outcome"]
 
 
 class QueueFilterForm(forms.Form):
