@@ -3,6 +3,7 @@ readable without JavaScript and within the CSP (no inline styles: presentation
 attributes and classes only)."""
 
 from dataclasses import dataclass
+from datetime import date
 
 WIDTH = 720
 HEIGHT = 200
@@ -71,12 +72,7 @@ def confirmations_per_day_chart(days: list) -> BarChart:
         Tick(y=round(PAD_TOP + plot_height - plot_height * value / scale_top, 2), value=value)
         for value in tick_values
     ]
-    every = max(1, round(len(days) / 8))
-    labels = [
-        DayLabel(x=round(PAD_LEFT + index * slot + slot / 2, 2), text=day.day.strftime("%b %-d"))
-        for index, day in enumerate(days)
-        if index % every == 0
-    ]
+    labels = _date_labels([day.day for day in days], slot)
     return BarChart(
         width=WIDTH,
         height=HEIGHT,
@@ -148,12 +144,7 @@ def weekly_changed_share_chart(weeks: list) -> ShareChart:
         Tick(y=round(baseline - plot_height * value / 100, 2), value=value)
         for value in (0, 50, 100)
     ]
-    every = max(1, round(len(weeks) / 8))
-    labels = [
-        DayLabel(x=round(PAD_LEFT + index * slot + slot / 2, 2), text=week.week.strftime("%b %-d"))
-        for index, week in enumerate(weeks)
-        if index % every == 0
-    ]
+    labels = _date_labels([week.week for week in weeks], slot)
     return ShareChart(
         width=WIDTH,
         height=HEIGHT,
@@ -163,3 +154,13 @@ def weekly_changed_share_chart(weeks: list) -> ShareChart:
         baseline_y=baseline,
         weeks_with_items=len(bars),
     )
+
+
+def _date_labels(dates: list[date], slot: float) -> list[DayLabel]:
+    """About eight date labels under a chart's bars, centred on their slots."""
+    every = max(1, round(len(dates) / 8))
+    return [
+        DayLabel(x=round(PAD_LEFT + index * slot + slot / 2, 2), text=when.strftime("%b %-d"))
+        for index, when in enumerate(dates)
+        if index % every == 0
+    ]
