@@ -19,10 +19,12 @@ Usage: python -m bench.build_db [CONVERSATIONS]
 import contextlib
 import json
 import random
+import re
 import secrets
 import string
 import sys
 import time
+from collections import Counter
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -33,7 +35,7 @@ SUCCEEDED_ATTEMPTS = 19_000
 FAILED_ATTEMPTS = 1_000  # a failed first try before 1,000 of the successes
 EDITED_SHARE = 0.25
 EXCLUDED_SHARE = 0.04
-CSV_TARGET_ROWS = 10_000
+CSV_TARGET_ROWS = 100_000
 FLUSH_BYTES = 1 << 20
 
 # Two more items per analysed call (the sandbox extracts 6-12), so the database holds
@@ -568,15 +570,15 @@ def _session_cookie(user: Any) -> str:
     return session.session_key
 
 
-def _csv_window(manager: Any, today: date) -> tuple[date, date, int]:
-    """The last days whose export (as the manager sees it) holds about 10,000 rows."""
+def _csv_window(user: Any, today: date) -> tuple[date, date, int]:
+    """The last days whose export (as `user` sees it) holds about 100,000 rows."""
     from django.db.models import Count
     from django.db.models.functions import TruncDate
 
     from attention_review.reviews.models import ConfirmedItem
     from attention_review.reviews.selectors.audit import AuditFilters, audit_attempts, audit_items
 
-    visible = audit_attempts(manager, AuditFilters()).values("pk")
+    visible = audit_attempts(user, AuditFilters()).values("pk")
     per_day = (
         ConfirmedItem.objects.filter(attempt__in=visible)
         .annotate(day=TruncDate("attempt__started_at"))
@@ -591,9 +593,7 @@ def _csv_window(manager: Any, today: date) -> tuple[date, date, int]:
         if total >= CSV_TARGET_ROWS:
             break
     filters = AuditFilters(date_from=start, date_to=today)
-    exported = audit_items(filters).filter(
-        attempt__in=audit_attempts(manager, filters).values("pk")
-    )
+    exported = audit_items(filters).filter(attempt__in=audit_attempts(user, filters).values("pk"))
     return start, today, exported.count()
 
 
@@ -621,7 +621,17 @@ def context_for_load(people: dict[str, Any], now: datetime) -> dict[str, Any]:
         for conversation, item, value in items
         if isinstance(value, str)
     ][:200]
-    date_from, date_to, csv_rows = _csv_window(users["manager"], timezone.localdate(now))
+    date_from, date_to, csv_rows = _csv_window(users["admin"], timezone.localdate(now))
+    # A word found in some of the rep's calls (not all: the search has to skip rows) and
+    # a waiting filter, as a rep narrowing the queue would type them.
+    titles = list(review_queue(users["rep"]).values_list("title", flat=True)[:500])
+    words = Counter(
+        word.lower() for title in titles for word in set(re.findall(r"[A-Za-z]{4,}", title))
+    )
+    word = next(
+        (word for word, seen in words.most_common() if seen <= len(titles) * 0.6),
+        "call",
+    )
     return {
         "built_at": now.isoformat(),
         "cookies": cookies,
@@ -631,6 +641,7 @@ def context_for_load(people: dict[str, Any], now: datetime) -> dict[str, Any]:
         "item_paths": item_paths,
         "csv_query": f"date_from={date_from.isoformat()}&date_to={date_to.isoformat()}",
         "csv_rows": csv_rows,
+        "queue_query": f"q={word}&waiting=3",
         "user_ids": {name: user.pk for name, user in users.items()},
         "team_ids": people["team_ids"],
     }

@@ -90,10 +90,13 @@ def page_queries(context: dict[str, Any]) -> dict[str, Any]:
         "baseline": ("rep", "get", "/healthz", None),
         "queue_rep": ("rep", "get", "/", None),
         "queue_manager": ("manager", "get", "/", None),
+        "queue_filtered": ("rep", "get", f"/?{context['queue_query']}", None),
         "review": ("rep", "get", context["review_paths"][0], None),
         "item_save": ("rep", "post", context["item_paths"][0], {"value": "Bench edit"}),
         "audit": ("manager", "get", "/audit/", None),
-        "csv": ("manager", "get", f"/audit/export.csv?{context['csv_query']}", None),
+        "accuracy": ("manager", "get", "/accuracy/", None),
+        "my_confirmations": ("rep", "get", "/confirmations/", None),
+        "csv": ("admin", "get", f"/audit/export.csv?{context['csv_query']}", None),
         "admin_changelist": ("admin", "get", "/admin/reviews/conversation/", None),
     }
     report = {}
@@ -159,6 +162,18 @@ def selector_plans(context: dict[str, Any]) -> list[dict[str, Any]]:
     scenarios = [
         ("Queue as a rep: `review_queue(rep)`, first page and its count", "rep", "/", queue_tables),
         (
+            "Queue searched and filtered as a rep: `triage_queue(rep, filters)`",
+            "rep",
+            f"/?{context['queue_query']}",
+            queue_tables,
+        ),
+        (
+            "Queue as a rep, most items first",
+            "rep",
+            "/?sort=items",
+            queue_tables,
+        ),
+        (
             "Queue as a manager of one team: `review_queue(manager)`, first page and its count",
             "manager",
             "/",
@@ -180,6 +195,18 @@ def selector_plans(context: dict[str, Any]) -> list[dict[str, Any]]:
             "Audit by team (last 30 days)",
             "manager",
             f"/audit/?team={team_id}&{last_30}",
+            audit_tables,
+        ),
+        (
+            "Field accuracy, default period (12 weeks): `field_accuracy`",
+            "manager",
+            "/accuracy/",
+            audit_tables,
+        ),
+        (
+            "My confirmations as a rep",
+            "rep",
+            "/confirmations/",
             audit_tables,
         ),
         (
@@ -231,10 +258,13 @@ def page_profiles(context: dict[str, Any]) -> dict[str, Any]:
     pages = {
         "queue_rep": ("rep", "get", "/", None, 30),
         "queue_manager": ("manager", "get", "/", None, 30),
+        "queue_filtered": ("rep", "get", f"/?{context['queue_query']}", None, 30),
         "review": ("rep", "get", context["review_paths"][0], None, 30),
         "item_save": ("rep", "post", context["item_paths"][1], {"value": "Profiled edit"}, 30),
         "audit": ("manager", "get", "/audit/", None, 10),
-        "csv": ("manager", "get", f"/audit/export.csv?{context['csv_query']}", None, 2),
+        "accuracy": ("manager", "get", "/accuracy/", None, 10),
+        "my_confirmations": ("rep", "get", "/confirmations/", None, 30),
+        "csv": ("admin", "get", f"/audit/export.csv?{context['csv_query']}", None, 1),
     }
     report = {}
     for key, (username, method, path, data, repeat) in pages.items():

@@ -10,8 +10,13 @@
 6. write docs/benchmarks.md (`bench.report`).
 Everything it starts it stops, by pid, on success, error or Ctrl-C.
 
+`--quick` (`make bench-quick`) is the same run at 10,000 conversations with 4 s per
+endpoint, the sync at 2,000 and 10,000, no backfill and no scale-out, on its own database
+(`attention_bench_quick`): the same ratios in a few minutes, printed and written to
+var/bench/benchmarks-quick.md (docs/benchmarks.md is left alone).
+
 Knobs (environment): BENCH_CONVERSATIONS (100000), BENCH_SECONDS per endpoint (12),
-BENCH_CONNECTIONS (4), BENCH_SYNC_SIZES (10000,100000), BENCH_SCALE_OUT (1),
+BENCH_CONNECTIONS (4), BENCH_SYNC_SIZES (10000,100000), BENCH_SCALE_OUT (1), BENCH_BACKFILL (1),
 BENCH_CACHE_URL (default: CACHE_URL, else a Redis on 127.0.0.1:6379 if one answers, db 15;
 set it empty to measure without a shared cache).
 """
@@ -33,6 +38,7 @@ from .procstat import children, pids_named, rss_kb
 
 PYTHON = sys.executable
 WARMUP_SECONDS = 2
+CSV_DOWNLOADS = 3
 
 
 def _setting(name: str, default: int) -> int:
@@ -103,11 +109,12 @@ def build(env: dict[str, str], conversations: int) -> None:
 
 
 def load_phase(env: dict[str, str], wrk: str) -> None:
-    """Each endpoint between two short baseline runs: on a shared machine the load from
-    elsewhere drifts, so each ratio is taken against the baselines measured around it."""
+    """Each endpoint between two short runs of the floor (the logged-in reference page):
+    on a shared machine the load from elsewhere drifts, so each ratio is taken against
+    the floor measured around it."""
     context = read_json(CONTEXT_FILE)
     seconds = _setting("BENCH_SECONDS", 12)
-    baseline_seconds = max(seconds // 2, 3)
+    floor_seconds = max(seconds // 2, 3)
     connections = _setting("BENCH_CONNECTIONS", 4)
     port = run_support.free_port()
     _step(f"gunicorn, 2 sync workers, on 127.0.0.1:{port}")
@@ -120,7 +127,8 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
     endpoints = load.endpoints(context)
     for endpoint in endpoints:
         load.check(base_url, endpoint, context)
-    baseline, others = endpoints[0], endpoints[1:]
+    healthz, floor = endpoints[0], endpoints[1]
+    others = endpoints[2:]
 
     def measure(endpoint: load.Endpoint, key: str, duration: float) -> dict[str, Any]:
         requests = load.requests_for(endpoint, context)
@@ -149,23 +157,33 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
         )
         return figures
 
-    baselines = [measure(baseline, "baseline", seconds)]
-    results: dict[str, Any] = {}
+    results: dict[str, Any] = {"healthz": measure(healthz, "healthz", floor_seconds)}
+    floors = [measure(floor, "floor", seconds)]
     for endpoint in others:
         figures = measure(endpoint, endpoint.key, seconds)
-        baselines.append(measure(baseline, "baseline", baseline_seconds))
-        around = (baselines[-2]["rps"] + baselines[-1]["rps"]) / 2
-        figures["baseline_rps"] = round(around, 1)
-        figures["ratio"] = round(figures["rps"] / around, 4)
+        floors.append(measure(floor, "floor", floor_seconds))
+        if endpoint.key == "csv":
+            figures.update(csv_worker_peak_kb=_worker_peaks(gunicorn.pid))
+        around = (floors[-2]["rps"] + floors[-1]["rps"]) / 2
+        figures["floor_rps"] = round(around, 1)
+        figures["floor_ratio"] = figures["ratio"] = round(figures["rps"] / around, 4)
         results[endpoint.key] = figures
+        print(f"  {'':18} {figures['floor_ratio']:.3f} of the floor", flush=True)
+    healthz_figures = results["healthz"]
+    healthz_figures["floor_rps"] = floors[0]["rps"]
+    healthz_figures["floor_ratio"] = healthz_figures["ratio"] = round(
+        healthz_figures["rps"] / floors[0]["rps"], 4
+    )
+    csv_stream = _csv_stream(base_url, endpoints, context, gunicorn.pid)
     memory = {str(pid): rss_kb(pid) for pid in children(gunicorn.pid)}
     run_support.stop(gunicorn)
     update_results(
         load=results,
-        baselines=baselines,
+        baselines=floors,
+        csv_stream=csv_stream,
         load_settings={
             "seconds": seconds,
-            "baseline_seconds": baseline_seconds,
+            "baseline_seconds": floor_seconds,
             "connections": connections,
             "warmup": WARMUP_SECONDS,
         },
@@ -173,7 +191,60 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
     )
 
 
-def main() -> None:
+def _worker_peaks(master: int) -> list[int]:
+    return [rss_kb(pid).get("VmHWM", 0) for pid in children(master)]
+
+
+def _csv_stream(
+    base_url: str, endpoints: list[load.Endpoint], context: dict[str, Any], master: int
+) -> dict[str, Any]:
+    """The CSV export downloaded alone, start to end, a few times: rows per second of one
+    download, and the workers' peak resident memory before and after (flat when the
+    export streams instead of building the file in memory)."""
+    endpoint = next(e for e in endpoints if e.key == "csv")
+    _step(f"CSV export streamed alone: {context['csv_rows']:,} rows")
+    peak_before = max(_worker_peaks(master))
+    timings = []
+    for _ in range(CSV_DOWNLOADS):
+        started = time.monotonic()
+        size = load.download(base_url, endpoint, context)
+        timings.append(time.monotonic() - started)
+    seconds = sorted(timings)[len(timings) // 2]
+    peak_after = max(_worker_peaks(master))
+    figures = {
+        "rows": context["csv_rows"],
+        "bytes": size,
+        "runs": len(timings),
+        "seconds": round(seconds, 3),
+        "rows_per_second": round(context["csv_rows"] / seconds),
+        "peak_before_mb": round(peak_before / 1024, 1),
+        "peak_after_mb": round(peak_after / 1024, 1),
+        # Flat: the downloads (after the load already ran it) add at most 10 MB.
+        "flat": peak_after - peak_before <= 10 * 1024,
+    }
+    print(
+        f"  csv: {figures['rows_per_second']:,} rows/s ({seconds:.2f} s a download), worker "
+        f"peak {figures['peak_before_mb']} -> {figures['peak_after_mb']} MB",
+        flush=True,
+    )
+    return figures
+
+
+QUICK_SETTINGS = {
+    "BENCH_CONVERSATIONS": "10000",
+    "BENCH_SECONDS": "4",
+    "BENCH_SYNC_SIZES": "2000,10000",
+    "BENCH_SCALE_OUT": "0",
+    "BENCH_BACKFILL": "0",
+}
+
+
+def main(argv: list[str]) -> None:
+    quick = "--quick" in argv
+    if quick:
+        for name, value in QUICK_SETTINGS.items():
+            os.environ.setdefault(name, value)
+        os.environ.setdefault("DATABASE_URL", run_support.DEFAULT_DATABASE_URL + "_quick")
     run_support.install_signal_handlers()
     env = run_support.bench_env(new_key=True)
     url = env["DATABASE_URL"]
@@ -196,10 +267,14 @@ def main() -> None:
         subprocess.run(  # noqa: S603
             [PYTHON, "-m", "bench.sync_bench", *sync_sizes], cwd=ROOT, env=env, check=True
         )
-        _step("backfill of 10,000 conversations at 300 ms a call, one page at a time and ahead")
-        subprocess.run(  # noqa: S603
-            [PYTHON, "-m", "bench.backfill_bench", "10000", "0.3"], cwd=ROOT, env=env, check=True
-        )
+        if _setting("BENCH_BACKFILL", 1):
+            _step("backfill of 10,000 conversations at 300 ms a call, one page at a time and ahead")
+            subprocess.run(  # noqa: S603
+                [PYTHON, "-m", "bench.backfill_bench", "10000", "0.3"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+            )
         if _setting("BENCH_SCALE_OUT", 1):
             from . import scale_out
 
@@ -207,14 +282,16 @@ def main() -> None:
             scale_out.run(env, wrk)
     finally:
         run_support.stop_all()
-    update_results(total_seconds=round(time.monotonic() - started))
-    path = report.write(read_json(RESULTS_FILE))
+    update_results(total_seconds=round(time.monotonic() - started), quick=quick)
+    results = read_json(RESULTS_FILE)
+    path = report.write(results, WORK / "benchmarks-quick.md" if quick else report.DOC)
+    print("\n".join(report.summary(results)))
     print(f"== wrote {path.relative_to(ROOT)} in {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":
     try:
-        main()
+        main(sys.argv[1:])
     except KeyboardInterrupt:
         run_support.stop_all()
         raise SystemExit(130) from None
