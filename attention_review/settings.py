@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "attention_review.reviews.timezones.ReaderTimeZoneMiddleware",
+    # Marks the cached page fragments out of date after any request that may write.
+    "attention_review.reviews.fragment_cache.DataVersionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -168,6 +170,13 @@ elif CACHE_URL:
     raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset)")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The busiest read pages keep their rendered fragments in the shared cache, per reader,
+# until the next write (reviews/fragment_cache.py). It needs a cache every process
+# shares, so it is on by default only with one.
+FRAGMENT_CACHE = env_bool(
+    "FRAGMENT_CACHE", CACHE_URL.startswith(("redis://", "rediss://", "unix://"))
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

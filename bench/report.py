@@ -379,7 +379,7 @@ def _backfill(backfill: dict[str, Any]) -> list[str]:
     ]
 
 
-def summary(results: dict[str, Any]) -> list[str]:
+def summary(results: dict[str, Any], *, with_targets: bool = True) -> list[str]:
     """The ratios to the floor and the verdicts, for the terminal."""
     lines = ["", "page ratios to the floor (logged-in reference page):"]
     for key, figures in results["load"].items():
@@ -392,7 +392,8 @@ def summary(results: dict[str, Any]) -> list[str]:
             + (f"  (target {target:g})" if target else "")
             + f"  p50 {figures['p50_ms']} ms  p99 {figures['p99_ms']} ms{verdict}"
         )
-    lines += ["", *_targets(results)]
+    if with_targets:
+        lines += ["", *_targets(results)]
     return lines
 
 

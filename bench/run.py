@@ -128,7 +128,8 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
     for endpoint in endpoints:
         load.check(base_url, endpoint, context)
     healthz, floor = endpoints[0], endpoints[1]
-    others = endpoints[2:]
+    only = [key for key in os.environ.get("BENCH_ONLY", "").split(",") if key]
+    others = [endpoint for endpoint in endpoints[2:] if not only or endpoint.key in only]
 
     def measure(endpoint: load.Endpoint, key: str, duration: float) -> dict[str, Any]:
         requests = load.requests_for(endpoint, context)
@@ -174,7 +175,11 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
     healthz_figures["floor_ratio"] = healthz_figures["ratio"] = round(
         healthz_figures["rps"] / floors[0]["rps"], 4
     )
-    csv_stream = _csv_stream(base_url, endpoints, context, gunicorn.pid)
+    csv_stream = (
+        _csv_stream(base_url, endpoints, context, gunicorn.pid)
+        if not only or "csv" in only
+        else None
+    )
     memory = {str(pid): rss_kb(pid) for pid in children(gunicorn.pid)}
     run_support.stop(gunicorn)
     update_results(
@@ -245,8 +250,16 @@ def main(argv: list[str]) -> None:
         for name, value in QUICK_SETTINGS.items():
             os.environ.setdefault(name, value)
         os.environ.setdefault("DATABASE_URL", run_support.DEFAULT_DATABASE_URL + "_quick")
+    # `--pages-only`: the load step alone, on the database and sessions the last run
+    # built (for checking a change to a page in a minute); BENCH_ONLY=key,key narrows it.
+    pages_only = "--pages-only" in argv
     run_support.install_signal_handlers()
-    env = run_support.bench_env(new_key=True)
+    env = run_support.bench_env(new_key=not pages_only)
+    if pages_only:
+        load_phase(env, load.ensure_wrk())
+        results = read_json(RESULTS_FILE)
+        print("\n".join(report.summary(results, with_targets=False)))
+        return
     url = env["DATABASE_URL"]
     if "bench" not in run_support.database_name(url):
         raise SystemExit(f"DATABASE_URL must name a database with 'bench' in it, not {url!r}")

@@ -1,5 +1,6 @@
 """Clear a user's cached role when their groups or managed teams change, and the cached
-CRM link templates when an admin edits one."""
+CRM link templates when an admin edits one; mark the cached page fragments out of date
+when what they show changes outside a request (a sync's progress, roles, teams)."""
 
 from typing import Any
 
@@ -8,13 +9,15 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .models import CrmLinkTemplate, Team
+from .fragment_cache import data_changed
+from .models import CrmLinkTemplate, SyncRun, Team
 from .selectors.access import role_cache_key
 from .selectors.crm_links import forget_crm_link_templates
 
 
 def _forget_roles(user_ids: Any) -> None:
     cache.delete_many([role_cache_key(user_id) for user_id in user_ids])
+    data_changed()  # what each of them may see has changed
 
 
 @receiver(m2m_changed, sender=get_user_model().groups.through)
@@ -53,3 +56,10 @@ def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
 @receiver([post_save, post_delete], sender=CrmLinkTemplate)
 def crm_link_template_changed(sender: Any, **kwargs: Any) -> None:
     forget_crm_link_templates()
+
+
+@receiver([post_save, post_delete], sender=SyncRun)
+@receiver([post_save, post_delete], sender=Team)
+def shown_data_saved(sender: Any, **kwargs: Any) -> None:
+    """A sync's progress or a team is shown on cached pages: mark them out of date."""
+    data_changed()

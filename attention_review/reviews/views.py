@@ -39,6 +39,7 @@ from .forms import (
     SpotCheckRequestForm,
     SpotCheckVerdictForm,
 )
+from .fragment_cache import cached_value, fragment
 from .http import (
     HtmxHttpRequest,
     manager_required,
@@ -77,40 +78,62 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @vary_on_htmx
 def queue(request: HtmxHttpRequest) -> HttpResponse:
-    """The queue with its search, filters and sort, all in the query string."""
+    """The queue with its search, filters and sort, all in the query string.
+
+    The list (with the backlog and the filters) is a fragment cached per reader until
+    the next write (`fragment_cache`); the sync panel and the failed exports are read
+    each time."""
     form = QueueFilterForm(_queue_filter_data(request))
     form.is_valid()  # an invalid value is reported and left out; the rest applies
-    now = timezone.now()
-    page = paginate(
-        queue_selectors.triage_queue(request.user, form.filters(), now=now),
-        number=page_number_from(request.GET.get("page")),
-        per_page=settings.QUEUE_PAGE_SIZE,
-        count_cap=settings.QUEUE_COUNT_CAP,
-    )
     is_manager = access.user_is_manager(request.user)
-    query = request.GET.copy()
-    query.pop("page", None)
+
+    def render_list(partial: str) -> str:
+        now = timezone.now()
+        page = paginate(
+            queue_selectors.triage_queue(request.user, form.filters(), now=now),
+            number=page_number_from(request.GET.get("page")),
+            per_page=settings.QUEUE_PAGE_SIZE,
+            count_cap=settings.QUEUE_COUNT_CAP,
+        )
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "page": page,
+            "form": form,
+            "now": now,
+            # The pager keeps the filters: every page link carries them.
+            "query": query.urlencode(),
+            "filtered": form.filters().narrows,
+            "show_owner": is_manager,
+            # Attention names no account in its documented payload: an empty column
+            # says nothing, so it shows only when a row on the page has one.
+            "show_account": any(conversation.account_name for conversation in page),
+            "backlog": (
+                queue_selectors.overdue_by_rep(request.user, now=now)
+                if is_manager and partial == "queue-body"
+                else []
+            ),
+            "deadline_hours": settings.REVIEW_DEADLINE_HOURS,
+            # Confirmed calls whose write to the CRM failed come back to their rep.
+            "exports_failed": (
+                confirmation_selectors.exports_failed(request.user)
+                if not is_manager and partial == "queue-body"
+                else []
+            ),
+        }
+        return render_to_string(f"reviews/queue.html#{partial}", context, request)
+
+    if wants_fragment(request):
+        return HttpResponse(fragment(request, "queue", lambda: render_list("queue")))
     context = {
         "nav": "queue",
-        "page": page,
-        "form": form,
-        "now": now,
-        # The pager keeps the filters: every page link carries them.
-        "query": query.urlencode(),
-        "filtered": form.filters().narrows,
         "show_owner": is_manager,
-        # Attention names no account in its documented payload: an empty column says
-        # nothing, so it shows only when a row on the page has one.
-        "show_account": any(conversation.account_name for conversation in page),
-        "backlog": queue_selectors.overdue_by_rep(request.user, now=now) if is_manager else [],
-        "deadline_hours": settings.REVIEW_DEADLINE_HOURS,
-        "sync_run": queue_selectors.latest_sync() if is_manager else None,
-        # Confirmed calls whose write to the CRM failed come back to their rep.
-        "exports_failed": (
-            confirmation_selectors.exports_failed(request.user) if not is_manager else []
-        ),
+        "body": fragment(request, "queue-body", lambda: render_list("queue-body")),
+        "sync_run": cached_value("latest-sync", queue_selectors.latest_sync)
+        if is_manager
+        else None,
     }
-    return render_page(request, "reviews/queue.html", "queue", context)
+    return render(request, "reviews/queue.html", context)
 
 
 def _queue_filter_data(request: HtmxHttpRequest) -> dict[str, str] | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from attention_review.attention.client import AttentionClient, AttentionError, AttentionNotFound
 
+from ..fragment_cache import data_changed
 from ..models import Conversation
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,7 @@ def export_check(*, conversation: Conversation, client: AttentionClient) -> str:
         export_failed=state == "failed",
         export_checked_at=timezone.now(),
     )
+    data_changed()
     return state
 
 

@@ -31,6 +31,7 @@ from attention_review.attention.client import (
 )
 
 from ..bulk import bulk_upsert
+from ..fragment_cache import data_changed
 from ..models import AttentionUser, Conversation, IntelligenceItem, SetAsideRecord, SyncRun, Team
 from ..values import same_value
 
@@ -811,6 +812,7 @@ def store_resources(
 ) -> tuple[int, int]:
     """Write the page in bulk; if the database refuses it, write record by record and set
     aside the ones it refuses, so one record never costs the others."""
+    data_changed()  # the cached page fragments are out of date once this commits
     try:
         return writer.write(resources)
     except DatabaseError:
