@@ -1,5 +1,5 @@
 """What the views share about requests: the typed htmx request, the fragment-or-page rule
-and the manager gate."""
+(and its cached form for read pages) and the manager gate."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -10,9 +10,11 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django_htmx.middleware import HtmxDetails
 
+from .fragment_cache import fragment
 from .selectors.access import user_is_manager
 
 # An htmx request and its history restore get different bodies from one URL: caches
@@ -42,6 +44,28 @@ def render_page(
     """The page, or only its `fragment` partial when htmx swaps part of it."""
     name = f"{template}#{fragment}" if wants_fragment(request) else template
     return render(request, name, context)
+
+
+def render_cached_page(
+    request: HtmxHttpRequest,
+    template: str,
+    fragment_name: str,
+    content_context: Callable[[str], dict[str, Any]],
+    page_context: dict[str, Any],
+) -> HttpResponse:
+    """A read page whose content is its `body` partial: the whole page, or only its
+    `fragment_name` partial when htmx swaps part of it. Either is rendered from
+    `content_context(partial)` and kept per reader until the next write
+    (`fragment_cache`), so a repeat view runs none of the content's queries."""
+    partial = fragment_name if wants_fragment(request) else "body"
+    html = fragment(
+        request,
+        partial,
+        lambda: render_to_string(f"{template}#{partial}", content_context(partial), request),
+    )
+    if partial != "body":
+        return HttpResponse(html)
+    return render(request, template, {**page_context, "body": html})
 
 
 def vary_on_htmx[**P, R: HttpResponseBase](

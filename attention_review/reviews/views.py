@@ -39,10 +39,11 @@ from .forms import (
     SpotCheckRequestForm,
     SpotCheckVerdictForm,
 )
-from .fragment_cache import cached_value, fragment
+from .fragment_cache import cached_value
 from .http import (
     HtmxHttpRequest,
     manager_required,
+    render_cached_page,
     render_page,
     vary_on_htmx,
     wants_fragment,
@@ -80,14 +81,13 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """The queue with its search, filters and sort, all in the query string.
 
-    The list (with the backlog and the filters) is a fragment cached per reader until
-    the next write (`fragment_cache`); the sync panel and the failed exports are read
-    each time."""
+    The content (failed exports, backlog, filters, list) is cached per reader until the
+    next write (`render_cached_page`); the sync panel is read each time."""
     form = QueueFilterForm(_queue_filter_data(request))
     form.is_valid()  # an invalid value is reported and left out; the rest applies
     is_manager = access.user_is_manager(request.user)
 
-    def render_list(partial: str) -> str:
+    def content(partial: str) -> dict[str, Any]:
         now = timezone.now()
         page = paginate(
             queue_selectors.triage_queue(request.user, form.filters(), now=now),
@@ -97,7 +97,8 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
         )
         query = request.GET.copy()
         query.pop("page", None)
-        context = {
+        whole = partial == "body"
+        return {
             "page": page,
             "form": form,
             "now": now,
@@ -110,30 +111,26 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
             "show_account": any(conversation.account_name for conversation in page),
             "backlog": (
                 queue_selectors.overdue_by_rep(request.user, now=now)
-                if is_manager and partial == "queue-body"
+                if is_manager and whole
                 else []
             ),
             "deadline_hours": settings.REVIEW_DEADLINE_HOURS,
             # Confirmed calls whose write to the CRM failed come back to their rep.
             "exports_failed": (
                 confirmation_selectors.exports_failed(request.user)
-                if not is_manager and partial == "queue-body"
+                if not is_manager and whole
                 else []
             ),
         }
-        return render_to_string(f"reviews/queue.html#{partial}", context, request)
 
-    if wants_fragment(request):
-        return HttpResponse(fragment(request, "queue", lambda: render_list("queue")))
-    context = {
+    page_context = {
         "nav": "queue",
         "show_owner": is_manager,
-        "body": fragment(request, "queue-body", lambda: render_list("queue-body")),
         "sync_run": cached_value("latest-sync", queue_selectors.latest_sync)
         if is_manager
         else None,
     }
-    return render(request, "reviews/queue.html", context)
+    return render_cached_page(request, "reviews/queue.html", "queue", content, page_context)
 
 
 def _queue_filter_data(request: HtmxHttpRequest) -> dict[str, str] | None:
@@ -777,14 +774,20 @@ CONFIRMATIONS_PAGE_SIZE = 20
 @vary_on_htmx
 def my_confirmations(request: HtmxHttpRequest) -> HttpResponse:
     """The rep's own history: what each confirmation sent, beside what the CRM held."""
-    page = paginate(
-        confirmation_selectors.my_confirmations(request.user),
-        number=page_number_from(request.GET.get("page")),
-        per_page=CONFIRMATIONS_PAGE_SIZE,
-        count_cap=settings.QUEUE_COUNT_CAP,
+
+    def content(partial: str) -> dict[str, Any]:
+        page = paginate(
+            confirmation_selectors.my_confirmations(request.user),
+            number=page_number_from(request.GET.get("page")),
+            per_page=CONFIRMATIONS_PAGE_SIZE,
+            count_cap=settings.QUEUE_COUNT_CAP,
+        )
+        return {"page": page}
+
+    page_context = {"nav": "confirmations"}
+    return render_cached_page(
+        request, "reviews/confirmations.html", "history", content, page_context
     )
-    context = {"nav": "confirmations", "page": page}
-    return render_page(request, "reviews/confirmations.html", "history", context)
 
 
 # Problems ------------------------------------------------------------------------------
@@ -850,36 +853,44 @@ def _audit_filters(
 @manager_required(AUDIT_REFUSAL)
 @vary_on_htmx
 def audit(request: HtmxHttpRequest) -> HttpResponse:
-    form = _audit_form(request)
-    filters = _audit_filters(request, form)
-    page_number = page_number_from(request.GET.get("page"))
-    context: dict[str, Any] = {"nav": "audit", "form": form, "filters": filters}
-    if filters is not None:
-        offset = (page_number - 1) * AUDIT_PAGE_SIZE
-        expanded = _expanded_attempts(request.GET.getlist("expand"))
-        rows = audit_selectors.audit_ledger_page(
-            request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1, expanded=expanded
-        )
-        summaries, days = audit_selectors.audit_summary(request.user, filters, names=form.rep_names)
-        query = request.GET.copy()
-        if not form.is_bound:
-            # The pager and the export must keep the default period the page shows.
-            query.update({"date_from": str(filters.date_from), "date_to": str(filters.date_to)})
-        entries = [
-            entry.with_toggle_query(_toggled_query(query, entry.attempt.pk, expanded))
-            for entry in rows[:AUDIT_PAGE_SIZE]
-        ]
-        query.pop("page", None)
-        context.update(
-            attempts=entries,
-            page_number=page_number,
-            has_next=len(rows) > AUDIT_PAGE_SIZE,
-            has_previous=page_number > 1,
-            query=query.urlencode(),
-            summaries=summaries,
-            chart=confirmations_per_day_chart(days),
-        )
-    return render_page(request, "reviews/audit.html", "ledger", context)
+    """The audit: confirmations of the manager's teams, what each sent against the AI's
+    values, with a summary and a chart; cached per reader until the next write."""
+
+    def content(partial: str) -> dict[str, Any]:
+        form = _audit_form(request)
+        filters = _audit_filters(request, form)
+        page_number = page_number_from(request.GET.get("page"))
+        context: dict[str, Any] = {"form": form, "filters": filters}
+        if filters is not None:
+            offset = (page_number - 1) * AUDIT_PAGE_SIZE
+            expanded = _expanded_attempts(request.GET.getlist("expand"))
+            rows = audit_selectors.audit_ledger_page(
+                request.user, filters, offset=offset, limit=AUDIT_PAGE_SIZE + 1, expanded=expanded
+            )
+            summaries, days = audit_selectors.audit_summary(
+                request.user, filters, names=form.rep_names
+            )
+            query = request.GET.copy()
+            if not form.is_bound:
+                # The pager and the export must keep the default period the page shows.
+                query.update({"date_from": str(filters.date_from), "date_to": str(filters.date_to)})
+            entries = [
+                entry.with_toggle_query(_toggled_query(query, entry.attempt.pk, expanded))
+                for entry in rows[:AUDIT_PAGE_SIZE]
+            ]
+            query.pop("page", None)
+            context.update(
+                attempts=entries,
+                page_number=page_number,
+                has_next=len(rows) > AUDIT_PAGE_SIZE,
+                has_previous=page_number > 1,
+                query=query.urlencode(),
+                summaries=summaries,
+                chart=confirmations_per_day_chart(days),
+            )
+        return context
+
+    return render_cached_page(request, "reviews/audit.html", "ledger", content, {"nav": "audit"})
 
 
 @require_GET
@@ -913,29 +924,38 @@ ACCURACY_DEFAULT_DAYS = 12 * 7
 @vary_on_htmx
 def accuracy(request: HtmxHttpRequest) -> HttpResponse:
     """Per field: how often the AI's value is taken as proposed, edited or left out."""
-    today = timezone.localdate()
-    form = AccuracyFilterForm(
-        request.GET or None,
-        initial={"date_from": today - timedelta(days=ACCURACY_DEFAULT_DAYS - 1), "date_to": today},
-        reps=audit_selectors.audit_reps(request.user),
-        teams=audit_selectors.audit_teams(request.user),
-        fields=audit_selectors.audit_fields(request.user),
+
+    def content(partial: str) -> dict[str, Any]:
+        today = timezone.localdate()
+        form = AccuracyFilterForm(
+            request.GET or None,
+            initial={
+                "date_from": today - timedelta(days=ACCURACY_DEFAULT_DAYS - 1),
+                "date_to": today,
+            },
+            reps=audit_selectors.audit_reps(request.user),
+            teams=audit_selectors.audit_teams(request.user),
+            fields=audit_selectors.audit_fields(request.user),
+        )
+        context: dict[str, Any] = {"form": form, "filters": None}
+        if not form.is_bound or form.is_valid():
+            cleaned = form.cleaned_data if form.is_bound else form.initial
+            filters = accuracy_selectors.AccuracyFilters(
+                date_from=cleaned["date_from"],
+                date_to=cleaned["date_to"],
+                team_id=cleaned.get("team"),
+                rep_id=cleaned.get("rep"),
+                field=cleaned.get("field") or "",
+            )
+            report = accuracy_selectors.field_accuracy(request.user, filters)
+            context.update(
+                filters=filters, report=report, chart=weekly_changed_share_chart(report.weeks)
+            )
+        return context
+
+    return render_cached_page(
+        request, "reviews/accuracy.html", "report", content, {"nav": "accuracy"}
     )
-    context: dict[str, Any] = {"nav": "accuracy", "form": form, "filters": None}
-    if not form.is_bound or form.is_valid():
-        cleaned = form.cleaned_data if form.is_bound else form.initial
-        filters = accuracy_selectors.AccuracyFilters(
-            date_from=cleaned["date_from"],
-            date_to=cleaned["date_to"],
-            team_id=cleaned.get("team"),
-            rep_id=cleaned.get("rep"),
-            field=cleaned.get("field") or "",
-        )
-        report = accuracy_selectors.field_accuracy(request.user, filters)
-        context.update(
-            filters=filters, report=report, chart=weekly_changed_share_chart(report.weeks)
-        )
-    return render_page(request, "reviews/accuracy.html", "report", context)
 
 
 # Spot checks --------------------------------------------------------------------------------

@@ -41,10 +41,10 @@ def test_manager_queue_adds_the_capped_count_and_the_sync_panel(login, manager, 
         SESSION,
         USER,
         ROLE,
+        "SELECT reviews_syncrun",  # the sync panel, read before the (cacheable) content
         "SELECT reviews_intelligenceitem reviews_conversation auth_user",
         "COUNT reviews_conversation",  # capped: reads at most QUEUE_COUNT_CAP + 1 rows
         "SELECT reviews_conversation auth_user",  # awaiting and overdue per rep, aggregated
-        "SELECT reviews_syncrun",
     ]
     assert queries_of(lambda: client.get(reverse("reviews:queue"))) == first_page
     # The role is cached after the first page.
