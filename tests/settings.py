@@ -23,3 +23,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# The page-fragment cache is on, as in production with Redis: the suite runs in one
+# process, whose memory cache the "writer" and the "reader" of every test share, so each
+# test that looks at a page after a change also checks that no cached fragment is stale.
+# (tests/reviews/test_query_counts.py turns it off: it pins what a fresh render reads.)
+FRAGMENT_CACHE = True

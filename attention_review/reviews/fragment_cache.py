@@ -17,11 +17,13 @@ holds:
 
 Only a shared cache (Redis, `CACHE_URL`) can carry the version from the process that
 writes to the ones that read, so without one (`FRAGMENT_CACHE` defaults to whether a
-shared cache is set) every fragment is rendered each time. Nothing with a CSRF token is
-ever cached: the token belongs to the browser, not to the reader.
+shared cache is set) every fragment is rendered each time. No CSRF token is ever
+cached: the token belongs to the browser, not to the reader, so it is stored as a
+placeholder and each view writes its own request's token in.
 """
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterable
 
@@ -29,6 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -88,14 +91,21 @@ def cached_value[T](name: str, compute: Callable[[], T]) -> T:
 
 
 def fragment(
-    request: HttpRequest, name: str, render: Callable[[], str], *, vary: Iterable[str] = ()
+    request: HttpRequest,
+    name: str,
+    render: Callable[[], str],
+    *,
+    vary: Iterable[str] = (),
+    use_cache: bool = True,
 ) -> SafeString:
     """`render()`'s HTML for this reader and this URL, from the cache when it is there.
 
     The entry is stored with the version it was rendered under, and the version and the
     entry are read in one round trip: a stored version other than the current one is a
-    miss."""
-    if not enabled():
+    miss. The forms' CSRF token is stored as a placeholder and each view gets its own
+    reader's token. `use_cache=False` renders and stores nothing (a page showing a
+    one-time message)."""
+    if not enabled() or not use_cache:
         return mark_safe(render())  # noqa: S308 - rendered by our templates
     parts = [
         name,
@@ -113,10 +123,26 @@ def fragment(
         version = data_version()
     entry = found.get(key)
     if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
-        return mark_safe(entry[1])  # noqa: S308 - rendered by our templates
+        return mark_safe(_with_token(request, entry[1]))  # noqa: S308 - our templates
     html = render()
-    cache.set(key, (version, html), FRAGMENT_SECONDS)
+    cache.set(key, (version, _without_token(html)), FRAGMENT_SECONDS)
     return mark_safe(html)  # noqa: S308 - rendered by our templates
+
+
+# What `{% csrf_token %}` writes; the token is the same throughout one rendering.
+_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
+_CSRF_PLACEHOLDER = "csrf-token-of-the-reader"
+
+
+def _without_token(html: str) -> str:
+    found = _CSRF_INPUT.search(html)
+    return html.replace(found.group(1), _CSRF_PLACEHOLDER) if found else html
+
+
+def _with_token(request: HttpRequest, html: str) -> str:
+    if _CSRF_PLACEHOLDER not in html:
+        return html
+    return html.replace(_CSRF_PLACEHOLDER, get_token(request))
 
 
 class DataVersionMiddleware:

@@ -1,10 +1,11 @@
 """What the views share about requests: the typed htmx request, the fragment-or-page rule
 (and its cached form for read pages) and the manager gate."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, Concatenate
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -52,18 +53,25 @@ def render_cached_page(
     fragment_name: str,
     content_context: Callable[[str], dict[str, Any]],
     page_context: dict[str, Any],
+    *,
+    body_partial: str = "body",
+    vary: Iterable[str] = (),
 ) -> HttpResponse:
-    """A read page whose content is its `body` partial: the whole page, or only its
+    """A read page whose content is its `body_partial`: the whole page, or only its
     `fragment_name` partial when htmx swaps part of it. Either is rendered from
     `content_context(partial)` and kept per reader until the next write
-    (`fragment_cache`), so a repeat view runs none of the content's queries."""
-    partial = fragment_name if wants_fragment(request) else "body"
+    (`fragment_cache`), so a repeat view runs none of the content's queries. A view
+    with a message to show (shown once) is rendered afresh."""
+    swapped = wants_fragment(request)
+    partial = fragment_name if swapped else body_partial
     html = fragment(
         request,
         partial,
         lambda: render_to_string(f"{template}#{partial}", content_context(partial), request),
+        vary=vary,
+        use_cache=not len(messages.get_messages(request)),
     )
-    if partial != "body":
+    if swapped:
         return HttpResponse(html)
     return render(request, template, {**page_context, "body": html})
 

@@ -22,6 +22,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from attention_review.attention.client import client_from_settings
@@ -227,6 +228,13 @@ def _review_context(
     }
 
 
+def _review_page(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
+    """The whole review page from a context built for this request alone (a save refused
+    or in conflict, without JavaScript): rendered afresh, never cached."""
+    body = render_to_string(f"{REVIEW_TEMPLATE}#review-body", context, request)
+    return render(request, REVIEW_TEMPLATE, {**context, "body": mark_safe(body)})  # noqa: S308
+
+
 def _lock_context(lock: locks.ReviewLock | None) -> dict[str, Any]:
     """Who is reviewing: the page is read-only while someone else holds the lock, and
     the holder's page renews it by a poll, a few times within each lock period."""
@@ -263,16 +271,36 @@ def _review_lock(request: HtmxHttpRequest, conversation: Conversation) -> locks.
 @login_required
 @vary_on_htmx
 def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The review page. Its body is cached per reader until the next write, and varies
+    with who holds the review lock (taken or renewed here, before the body is read)."""
     conversation = access.get_conversation_for_user(request.user, pk)
     review_services.review_open(conversation=conversation)
     lock = _review_lock(request, conversation)
-    editing = form = None
-    edit_pk = request.GET.get("edit", "")
-    if edit_pk.isdigit() and conversation.awaiting_review and lock and lock.held_by_me:
-        editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
-        form = _editor_form(request, editing) if editing else None
-    context = _review_context(request, conversation, editing=editing, form=form, lock=lock)
-    return render_page(request, REVIEW_TEMPLATE, "review-body", context)
+
+    def content(partial: str) -> dict[str, Any]:
+        editing = form = None
+        edit_pk = request.GET.get("edit", "")
+        if edit_pk.isdigit() and conversation.awaiting_review and lock and lock.held_by_me:
+            editing = conversation.items.filter(pk=int(edit_pk), refreshing=False).first()
+            form = _editor_form(request, editing) if editing else None
+        return _review_context(request, conversation, editing=editing, form=form, lock=lock)
+
+    lock_state = (
+        ["no lock"]
+        if lock is None
+        else ["mine"]
+        if lock.held_by_me
+        else [lock.holder_name, lock.until.isoformat() if lock.until else ""]
+    )
+    return render_cached_page(
+        request,
+        REVIEW_TEMPLATE,
+        "review-body",
+        content,
+        {"conversation": conversation},
+        body_partial="review-body",
+        vary=lock_state,
+    )
 
 
 @require_POST
@@ -434,7 +462,7 @@ def _show_conflict(
         return _item_fragment(request, current, form=form, conflict=conflict)
     context = _review_context(request, current.conversation, editing=current, form=form)
     context["conflict"] = conflict
-    return render(request, REVIEW_TEMPLATE, context)
+    return _review_page(request, context)
 
 
 def _apply_item_change(
@@ -474,7 +502,7 @@ def item(request: HtmxHttpRequest, pk: int, item_pk: int) -> HttpResponse:
         if request.htmx:
             return _item_fragment(request, item, form=form)
         context = _review_context(request, item.conversation, editing=item, form=form)
-        return render(request, REVIEW_TEMPLATE, context)
+        return _review_page(request, context)
     value = form.cleaned_data["value"]
     try:
         item = review_services.item_save_own(

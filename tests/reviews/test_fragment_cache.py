@@ -1,12 +1,14 @@
 """The queue's cached fragment (reviews/fragment_cache.py): what a reader sees is never
 older than the last change, whoever or whatever made it, and never another reader's.
 
-The cache is on here as in production with Redis (the test settings have a single
-process, so its memory cache is shared by the "writer" and the "reader")."""
+The cache is on in the whole suite, as in production with Redis (tests/settings.py); the
+tests here check it where a stale page would be easiest to miss."""
 
+import re
 from html import escape
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from attention_review.reviews.models import Conversation
@@ -21,11 +23,6 @@ pytestmark = pytest.mark.django_db
 QUEUE = reverse("reviews:queue")
 HTMX = {"HX-Request": "true"}
 DRAFT_MARKER = "Your draft in progress"
-
-
-@pytest.fixture(autouse=True)
-def _fragment_cache_on(settings):
-    settings.FRAGMENT_CACHE = True
 
 
 @pytest.fixture
@@ -128,3 +125,73 @@ def test_a_repeat_view_reads_no_conversations(synced, login, rep):
     assert queries_of(lambda: client.get(QUEUE)) == ["SELECT django_session", "SELECT auth_user"]
     title = Conversation.objects.filter(owner=rep, awaiting_review=True).first().title
     assert escape(title) in queue_html(client)
+
+
+def review_url(conversation):
+    return reverse("reviews:review", args=[conversation.pk])
+
+
+def page_text(response) -> str:
+    return response.content.decode().replace("&#x27;", "'")
+
+
+def test_a_decision_shows_on_the_reloaded_review_page(login, rep, text_item):
+    client = login(rep)
+    before = client.get(review_url(text_item.conversation)).content.decode()
+    assert "Reviewed 0 of" in before
+
+    client.post(
+        reverse("reviews:item-choose", args=[text_item.conversation_id, text_item.pk]),
+        {"choice": "accept", "version": text_item.version},
+    )
+
+    assert "Reviewed 1 of" in client.get(review_url(text_item.conversation)).content.decode()
+
+
+def test_the_review_page_follows_who_holds_the_lock(
+    login, client_factory, rep, manager, conversation
+):
+    reviewer = login(rep)
+    looking = client_factory(manager)
+    assert "is reviewing this call" not in page_text(looking.get(review_url(conversation)))
+
+    reviewer.get(review_url(conversation))  # opening it takes the lock: no other write
+
+    assert "Riley Park is reviewing this call" in page_text(looking.get(review_url(conversation)))
+
+
+def test_forms_on_a_cached_page_carry_the_readers_own_token(rep, text_item):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(rep)
+    url = review_url(text_item.conversation)
+    browser.get(url)
+    cached = browser.get(url).content.decode()  # the same view, from the cache
+    tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', cached))
+    assert tokens
+    assert "csrf-token-of-the-reader" not in cached
+
+    saved = browser.post(
+        reverse("reviews:item-choose", args=[text_item.conversation_id, text_item.pk]),
+        {"choice": "accept", "version": text_item.version, "csrfmiddlewaretoken": tokens.pop()},
+    )
+
+    assert saved.status_code == 302
+    text_item.refresh_from_db()
+    assert text_item.choice == "accept"
+
+
+def test_a_message_is_shown_once_and_the_page_stays_right(login, rep, text_item):
+    client = login(rep)
+    url = review_url(text_item.conversation)
+    client.get(url)
+    followed = client.post(
+        reverse("reviews:item-choose", args=[text_item.conversation_id, text_item.pk]),
+        {"choice": "accept", "version": text_item.version},
+        follow=True,
+    )
+    message = re.search(r'<li class="message[^"]*">([^<]+)</li>', followed.content.decode())
+    assert message
+
+    again = client.get(url).content.decode()
+    assert message.group(1) not in again
+    assert "Reviewed 1 of" in again

@@ -11,6 +11,14 @@ from tests.reviews.test_confirm import confirm, edit_and_exclude
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _every_page_rendered_afresh(settings):
+    """The counts are those of a render: a repeat view served by the fragment cache
+    reads less (pinned in test_fragment_cache.py)."""
+    settings.FRAGMENT_CACHE = False
+
+
 HTMX = {"HX-Request": "true"}
 
 SESSION = "SELECT django_session"

@@ -4,6 +4,7 @@ values folded, one list of the people on the call, CRM ids as links when configu
 import pytest
 from django.urls import reverse
 
+from attention_review.reviews.fragment_cache import data_changed
 from attention_review.reviews.models import Conversation, FieldSetting
 from attention_review.reviews.services.sync import conversation_sync
 
@@ -113,6 +114,8 @@ def test_crm_record_ids_become_links_only_with_a_template(login, rep, conversati
     settings.CRM_RECORD_URL_TEMPLATE = (
         "https://acme.lightning.force.com/lightning/r/{type}/{id}/view"
     )
+    # A changed setting reaches pages cached before it within their minute; at once here.
+    data_changed()
     html = page(client, conversation)
     assert (
         'href="https://acme.lightning.force.com/lightning/r/Opportunity/006Cv00000ABCdE/view"'
