@@ -264,7 +264,9 @@ def _review_lock(request: HtmxHttpRequest, conversation: Conversation) -> locks.
     reviewer_pk = conversation.assigned_to_id or conversation.owner_id
     if reviewer_pk is not None and reviewer_pk != request.user.pk:
         return locks.review_lock_peek(conversation=conversation, user=request.user)
-    return locks.review_lock_take(conversation_pk=conversation.pk, user=request.user)
+    return locks.review_lock_take(
+        conversation_pk=conversation.pk, user=request.user, current=conversation
+    )
 
 
 @require_GET

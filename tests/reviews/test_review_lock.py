@@ -70,6 +70,18 @@ def test_opening_the_review_page_takes_the_lock_for_the_configured_time(
     assert 14.9 < minutes_left(conversation) <= 15
 
 
+def test_reopening_the_page_renews_a_lock_near_its_end(login, rep, conversation):
+    client = login(rep)
+    client.get(review_url(conversation))
+    Conversation.objects.filter(pk=conversation.pk).update(
+        locked_until=timezone.now() + timedelta(minutes=4)
+    )
+
+    client.get(review_url(conversation))
+
+    assert minutes_left(conversation) > 14.9
+
+
 def test_each_decision_and_the_poll_renew_the_holders_lock(login, rep, conversation, item):
     client = login(rep)
     client.get(review_url(conversation))

@@ -65,15 +65,29 @@ def _free_or_mine(user: User, now: datetime) -> Q:
     return Q(locked_by__isnull=True) | Q(locked_by=user) | Q(locked_until__lte=now)
 
 
-def review_lock_take(*, conversation_pk: int, user: User) -> ReviewLock:
+def review_lock_take(
+    *, conversation_pk: int, user: User, current: Conversation | None = None
+) -> ReviewLock:
     """Take or renew the lock on a conversation for `user`, unless someone else holds it.
 
     One conditional UPDATE: of two people opening the call at once, the database lets
     exactly one of them through. When the lock is someone else's, their name and the end
-    of their lock are read (one more query, only then).
+    of their lock are read (one more query, only then). With `current`, the conversation
+    as this request just read it, a lock of the user's with more than two thirds of its
+    time left is kept as it is: reopening the page is no reason to write (the page's
+    poll renews it well before it ends).
     """
     now = timezone.now()
     until = now + lock_duration()
+    if (
+        current is not None
+        and current.locked_by_id == user.pk
+        and current.locked_until is not None
+        and current.locked_until - now > lock_duration() * 2 / 3
+    ):
+        return ReviewLock(
+            held_by_me=True, holder_name=person_name(user), until=current.locked_until
+        )
     for _ in range(2):
         taken = (
             Conversation.objects.filter(pk=conversation_pk)
