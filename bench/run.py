@@ -17,6 +17,7 @@ var/bench/benchmarks-quick.md (docs/benchmarks.md is left alone).
 
 Knobs (environment): BENCH_CONVERSATIONS (100000), BENCH_SECONDS per endpoint (12),
 BENCH_CONNECTIONS (4), BENCH_SYNC_SIZES (10000,100000), BENCH_SCALE_OUT (1), BENCH_BACKFILL (1),
+BENCH_COLD (1),
 BENCH_CACHE_URL (default: CACHE_URL, else a Redis on 127.0.0.1:6379 if one answers, db 15;
 set it empty to measure without a shared cache).
 """
@@ -108,10 +109,27 @@ def build(env: dict[str, str], conversations: int) -> None:
     update_results(migrate_seconds=round(migrated, 1))
 
 
-def load_phase(env: dict[str, str], wrk: str) -> None:
+# The pages whose content the fragment cache keeps (reviews/fragment_cache.py).
+CACHED_PAGES = (
+    "queue_rep",
+    "queue_manager",
+    "queue_filtered",
+    "review",
+    "audit",
+    "accuracy",
+    "my_confirmations",
+)
+
+
+def load_phase(env: dict[str, str], wrk: str, *, cold: bool = False) -> None:
     """Each endpoint between two short runs of the floor (the logged-in reference page):
     on a shared machine the load from elsewhere drifts, so each ratio is taken against
-    the floor measured around it."""
+    the floor measured around it.
+
+    `cold`: the cached pages again, served with the fragment cache off, so every view
+    costs what the first view after a change costs (results under `load_cold`)."""
+    if cold:
+        env = {**env, "FRAGMENT_CACHE": "0"}
     context = read_json(CONTEXT_FILE)
     seconds = _setting("BENCH_SECONDS", 12)
     floor_seconds = max(seconds // 2, 3)
@@ -129,6 +147,8 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
         load.check(base_url, endpoint, context)
     healthz, floor = endpoints[0], endpoints[1]
     only = [key for key in os.environ.get("BENCH_ONLY", "").split(",") if key]
+    if cold:
+        only = [key for key in only or CACHED_PAGES if key in CACHED_PAGES]
     others = [endpoint for endpoint in endpoints[2:] if not only or endpoint.key in only]
 
     def measure(endpoint: load.Endpoint, key: str, duration: float) -> dict[str, Any]:
@@ -175,6 +195,10 @@ def load_phase(env: dict[str, str], wrk: str) -> None:
     healthz_figures["floor_ratio"] = healthz_figures["ratio"] = round(
         healthz_figures["rps"] / floors[0]["rps"], 4
     )
+    if cold:
+        run_support.stop(gunicorn)
+        update_results(load_cold=results, baselines_cold=floors)
+        return
     csv_stream = (
         _csv_stream(base_url, endpoints, context, gunicorn.pid)
         if not only or "csv" in only
@@ -274,8 +298,13 @@ def main(argv: list[str]) -> None:
         update_results(machine=machine_info(env, wrk), conversations=conversations)
         build(env, conversations)
         _step("queries per page and EXPLAIN ANALYZE")
-        subprocess.run([PYTHON, "-m", "bench.explain"], cwd=ROOT, env=env, check=True)  # noqa: S603
+        # A fresh render's queries and plans, and where its time goes: the cache off.
+        explain_env = {**env, "FRAGMENT_CACHE": "0"}
+        subprocess.run([PYTHON, "-m", "bench.explain"], cwd=ROOT, env=explain_env, check=True)  # noqa: S603
         load_phase(env, wrk)
+        if _setting("BENCH_COLD", 1):
+            _step("the cached pages again with the fragment cache off (every view a miss)")
+            load_phase(env, wrk, cold=True)
         _step(f"sync from the sandbox at {' and '.join(sync_sizes)} conversations")
         subprocess.run(  # noqa: S603
             [PYTHON, "-m", "bench.sync_bench", *sync_sizes], cwd=ROOT, env=env, check=True
