@@ -69,7 +69,10 @@ def _rows_visited(plan: list[str]) -> int:
 def _queries_report(sqls: list[str]) -> list[dict[str, Any]]:
     rows = []
     for sql in sqls:
-        entry: dict[str, Any] = {"sql": sql if len(sql) < 600 else sql[:600] + " …"}
+        entry: dict[str, Any] = {
+            "sql": sql if len(sql) < 600 else sql[:600] + " …",
+            "conditioned": " WHERE " in sql.upper(),
+        }
         select = _select(sql)
         if select is not None:
             plan, ms = _explain(select)
