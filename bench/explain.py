@@ -307,7 +307,10 @@ def page_profiles(context: dict[str, Any]) -> dict[str, Any]:
             (
                 (entry[3] / total, f"{filename.split('attention_review/')[-1]}:{func}")
                 for (filename, _, func), entry in stats.items()
-                if "/attention_review/" in filename and "views.py" not in filename
+                if "/attention_review/" in filename
+                and "views.py" not in filename
+                and func != "__call__"  # the middlewares, around everything
+                and "reviews/http.py" not in filename  # the view helpers, around the page
             ),
             reverse=True,
         )[:4]

@@ -72,24 +72,6 @@ def _bump() -> None:
         cache.add(VERSION_KEY, secrets.randbits(48), timeout=None)
 
 
-def cached_value[T](name: str, compute: Callable[[], T]) -> T:
-    """`compute()`'s result, the same for every reader, kept until the next write (or
-    the end of the minute)."""
-    if not enabled():
-        return compute()
-    key = f"value:{name}:{timezone.now().strftime('%Y%m%d%H%M')}"
-    found = cache.get_many([VERSION_KEY, key])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        version = data_version()
-    entry = found.get(key)
-    if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
-        return entry[1]
-    value = compute()
-    cache.set(key, (version, value), FRAGMENT_SECONDS)
-    return value
-
-
 def fragment(
     request: HttpRequest,
     name: str,
@@ -129,14 +111,19 @@ def fragment(
     return mark_safe(html)  # noqa: S308 - rendered by our templates
 
 
-# What `{% csrf_token %}` writes; the token is the same throughout one rendering.
-_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"')
+# Where a CSRF token is written: `{% csrf_token %}`'s input and htmx's request header.
+# Each rendering (the page, its body) masks the token afresh, so there may be several.
+_CSRF_TOKENS = re.compile(
+    r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]+)"|"x-csrftoken": "([A-Za-z0-9]+)"'
+)
 _CSRF_PLACEHOLDER = "csrf-token-of-the-reader"
 
 
 def _without_token(html: str) -> str:
-    found = _CSRF_INPUT.search(html)
-    return html.replace(found.group(1), _CSRF_PLACEHOLDER) if found else html
+    tokens = {token for pair in _CSRF_TOKENS.findall(html) for token in pair if token}
+    for token in tokens:
+        html = html.replace(token, _CSRF_PLACEHOLDER)
+    return html
 
 
 def _with_token(request: HttpRequest, html: str) -> str:

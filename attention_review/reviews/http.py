@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
+from django.utils.safestring import mark_safe
 from django_htmx.middleware import HtmxDetails
 
 from .fragment_cache import fragment
@@ -59,21 +60,31 @@ def render_cached_page(
 ) -> HttpResponse:
     """A read page whose content is its `body_partial`: the whole page, or only its
     `fragment_name` partial when htmx swaps part of it. Either is rendered from
-    `content_context(partial)` and kept per reader until the next write
-    (`fragment_cache`), so a repeat view runs none of the content's queries. A view
-    with a message to show (shown once) is rendered afresh."""
-    swapped = wants_fragment(request)
-    partial = fragment_name if swapped else body_partial
-    html = fragment(
-        request,
-        partial,
-        lambda: render_to_string(f"{template}#{partial}", content_context(partial), request),
-        vary=vary,
-        use_cache=not len(messages.get_messages(request)),
-    )
-    if swapped:
-        return HttpResponse(html)
-    return render(request, template, {**page_context, "body": html})
+    `content_context(partial)` (the page around the body from `page_context`) and kept
+    per reader until the next write (`fragment_cache`), so a repeat view runs none of
+    the content's queries and renders nothing. A view with a message to show (shown
+    once) is rendered afresh."""
+    use_cache = not len(messages.get_messages(request))
+    if wants_fragment(request):
+        part = fragment(
+            request,
+            fragment_name,
+            lambda: render_to_string(
+                f"{template}#{fragment_name}", content_context(fragment_name), request
+            ),
+            vary=vary,
+            use_cache=use_cache,
+        )
+        return HttpResponse(part)
+
+    def whole_page() -> str:
+        body = render_to_string(
+            f"{template}#{body_partial}", content_context(body_partial), request
+        )
+        context = {**page_context, "body": mark_safe(body)}  # noqa: S308 - our templates
+        return render_to_string(template, context, request)
+
+    return HttpResponse(fragment(request, "page", whole_page, vary=vary, use_cache=use_cache))
 
 
 def vary_on_htmx[**P, R: HttpResponseBase](

@@ -190,6 +190,8 @@ class Conversation(models.Model):
                 name="conversation_reconcile_next",
             ),
             # Confirmed calls whose write to the CRM failed, per owner.
+            # Who owns a call of these teams: the audit's and accuracy page's rep menu.
+            models.Index(fields=["owner", "team"], name="conversation_owner_team"),
             models.Index(
                 fields=["owner", "-last_confirmed_at"],
                 condition=Q(export_failed=True),
@@ -441,6 +443,9 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        # The queue's sync panel reads the latest sync on every manager's view; a run a
+        # few minutes adds up to a large table in a year.
+        indexes = [models.Index(fields=["kind", "-started_at", "-id"], name="syncrun_latest")]
 
     def __str__(self) -> str:
         return f"Sync {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
@@ -562,6 +567,12 @@ class ConfirmationAttempt(models.Model):
             models.Index(fields=["-started_at", "-id"], name="attempt_recent"),
             models.Index(fields=["user", "-started_at"], name="attempt_by_user_recent"),
             models.Index(fields=["outcome", "-started_at"], name="attempt_outcome_recent"),
+            # The accuracy page: confirmations that went through, by when they finished.
+            models.Index(
+                fields=["finished_at"],
+                condition=Q(outcome="succeeded"),
+                name="attempt_succeeded_finished",
+            ),
             # The field history of an opportunity (selectors/history.py).
             models.Index(
                 fields=["opportunity_id", "conversation"],

@@ -40,7 +40,6 @@ from .forms import (
     SpotCheckRequestForm,
     SpotCheckVerdictForm,
 )
-from .fragment_cache import cached_value
 from .http import (
     HtmxHttpRequest,
     manager_required,
@@ -82,8 +81,8 @@ def healthz(request: HtmxHttpRequest) -> HttpResponse:
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     """The queue with its search, filters and sort, all in the query string.
 
-    The content (failed exports, backlog, filters, list) is cached per reader until the
-    next write (`render_cached_page`); the sync panel is read each time."""
+    The content (sync panel, failed exports, backlog, filters, list) is cached per reader
+    until the next write (`render_cached_page`)."""
     form = QueueFilterForm(_queue_filter_data(request))
     form.is_valid()  # an invalid value is reported and left out; the rest applies
     is_manager = access.user_is_manager(request.user)
@@ -116,6 +115,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
                 else []
             ),
             "deadline_hours": settings.REVIEW_DEADLINE_HOURS,
+            "sync_run": queue_selectors.latest_sync() if is_manager and whole else None,
             # Confirmed calls whose write to the CRM failed come back to their rep.
             "exports_failed": (
                 confirmation_selectors.exports_failed(request.user)
@@ -124,14 +124,7 @@ def queue(request: HtmxHttpRequest) -> HttpResponse:
             ),
         }
 
-    page_context = {
-        "nav": "queue",
-        "show_owner": is_manager,
-        "sync_run": cached_value("latest-sync", queue_selectors.latest_sync)
-        if is_manager
-        else None,
-    }
-    return render_cached_page(request, "reviews/queue.html", "queue", content, page_context)
+    return render_cached_page(request, "reviews/queue.html", "queue", content, {"nav": "queue"})
 
 
 def _queue_filter_data(request: HtmxHttpRequest) -> dict[str, str] | None:

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from ..models import ConfirmationAttempt, ConfirmedItem, Conversation, Team
-from .access import REPS_GROUP, AnyUser, user_role, visibility
+from .access import REPS_GROUP, AnyUser, user_role, visibility, visibility_parts
 
 
 @dataclass(frozen=True)
@@ -155,28 +155,43 @@ def audit_ledger_page(
 
 
 def audit_reps(user: AnyUser) -> list[tuple[int, str]]:
-    """(id, name) of who may appear in the rep filter, in one query.
+    """(id, name) of who may appear in the rep filter, in one query, cached per user
+    like the field menu (a new rep appears within FIELD_CHOICES_CACHE_SECONDS).
 
     A manager of teams sees only the people of those teams: who owns, or confirmed, a
     call of one of them. Anyone who sees everything sees every rep and anyone who
     confirmed.
     """
+    cache_key = f"audit-reps:{user.pk}"
+    cached: list[tuple[int, str]] | None = cache.get(cache_key)
+    if cached is not None:
+        return cached
     user_model = get_user_model()
-    condition = visibility(user)
-    if condition is None:
+    parts = visibility_parts(user)
+    if parts is None:
         confirmed = ConfirmationAttempt.objects.filter(user=OuterRef("pk"))
         in_reps = Group.objects.filter(user=OuterRef("pk"), name=REPS_GROUP)
         people = user_model.objects.filter(Q(Exists(in_reps)) | Q(Exists(confirmed)))
     else:
-        owns = Conversation.objects.filter(condition, owner=OuterRef("pk"))
-        confirmed = ConfirmationAttempt.objects.filter(
-            visibility(user, prefix="conversation__"), user=OuterRef("pk")
-        )
-        people = user_model.objects.filter(Q(Exists(owns)) | Q(Exists(confirmed)))
+        # One EXISTS per part of what the user may see: each is an index lookup by owner
+        # (`conversation_owner_team`), where one EXISTS over their OR scanned the table
+        # once per person (200 ms at 100,000 calls, docs/benchmarks.md).
+        found = [
+            Exists(Conversation.objects.filter(part, owner=OuterRef("pk"))) for part in parts
+        ] + [
+            Exists(ConfirmationAttempt.objects.filter(part, user=OuterRef("pk")))
+            for part in visibility_parts(user, prefix="conversation__") or []
+        ]
+        anyone = Q(pk__in=[])
+        for exists in found:
+            anyone |= Q(exists)
+        people = user_model.objects.filter(anyone)
     rows = people.order_by("first_name", "last_name", "username").values_list(
         "pk", "first_name", "last_name", "username"
     )
-    return [(pk, person_name(first, last, username)) for pk, first, last, username in rows]
+    reps = [(pk, person_name(first, last, username)) for pk, first, last, username in rows]
+    cache.set(cache_key, reps, FIELD_CHOICES_CACHE_SECONDS)
+    return reps
 
 
 def person_name(first_name: str, last_name: str, username: str) -> str:

@@ -148,9 +148,15 @@ def review_progress(items: list[IntelligenceItem]) -> ReviewProgress:
 
 def review_progress_with(conversation: Conversation, item: IntelligenceItem) -> ReviewProgress:
     """For a single-item fragment: `item`, as the caller holds it, annotated as the
-    page's cards are, and the whole review's progress, from one read of the items."""
+    page's cards are, and the whole review's progress, from one read of the items.
+
+    The progress reads only the field settings of the other items; the evidence and
+    the field's history are read for the one card drawn (its history, one field's rows
+    instead of every field's)."""
     items = [item if other.pk == item.pk else other for other in review_items(conversation)]
-    annotate_for_review(conversation, items)
+    annotate_field_settings(items)
+    evidence.annotate_evidence([item])
+    history.annotate_field_history(conversation, [item])
     return review_progress(items)
 
 
