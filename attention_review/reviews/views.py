@@ -266,13 +266,16 @@ def _review_lock(request: HtmxHttpRequest, conversation: Conversation) -> locks.
 @login_required
 @vary_on_htmx
 def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """The review page. Its body is cached per reader until the next write, and varies
-    with who holds the review lock (taken or renewed here, before the body is read)."""
-    conversation = access.get_conversation_for_user(request.user, pk)
-    review_services.review_open(conversation=conversation)
-    lock = _review_lock(request, conversation)
+    """The review page, cached per reader until the next write and varying with who
+    holds the review lock (taken or renewed here, before the page is read). A cached view
+    reads only the few columns of `REVIEW_HEAD_FIELDS`; the whole conversation is read
+    when the page is rendered."""
+    head = access.get_review_head_for_user(request.user, pk)
+    review_services.review_open(conversation=head)
+    lock = _review_lock(request, head)
 
     def content(partial: str) -> dict[str, Any]:
+        conversation = access.get_conversation_for_user(request.user, pk)
         editing = form = None
         edit_pk = request.GET.get("edit", "")
         if edit_pk.isdigit() and conversation.awaiting_review and lock and lock.held_by_me:
@@ -292,7 +295,7 @@ def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         REVIEW_TEMPLATE,
         "review-body",
         content,
-        {"conversation": conversation},
+        {"conversation": head},  # the title
         body_partial="review-body",
         vary=lock_state,
     )

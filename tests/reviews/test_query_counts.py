@@ -67,9 +67,11 @@ def test_review_page_queries_do_not_depend_on_the_number_of_items(login, rep, co
     expected = [
         SESSION,
         USER,
-        "SELECT reviews_conversation auth_user reviews_team",  # the conversation, scoped
-        # The review lock was taken by the first open and has most of its time left: no
-        # write (test_review_lock.py checks its taking and renewal).
+        # The few columns the cache key needs (scope, lock and its holder), then, the page
+        # being rendered, the whole conversation. The review lock was taken by the first
+        # open and has most of its time left: no write (test_review_lock.py checks it).
+        "SELECT reviews_conversation auth_user",
+        "SELECT reviews_conversation auth_user reviews_team",
         "SELECT reviews_intelligenceitem",
         "SELECT reviews_fieldsetting",  # risk tiers and how values read, for all items
         "SELECT reviews_attentionuser",  # our email domains: the sides of the quotes

@@ -130,6 +130,36 @@ def get_conversation_for_user(user: AnyUser, pk: int) -> Conversation:
         raise Http404("No such conversation") from None
 
 
+# What the review page reads before it knows whether its cached copy will do: the
+# access check, the lock and the first-open mark (the whole row only on a miss).
+REVIEW_HEAD_FIELDS = (
+    "id",
+    "title",
+    "awaiting_review",
+    "owner",
+    "assigned_to",
+    "locked_by__first_name",
+    "locked_by__last_name",
+    "locked_by__username",
+    "locked_until",
+    "review_opened_at",
+)
+
+
+def get_review_head_for_user(user: AnyUser, pk: int) -> Conversation:
+    """The conversation with only `REVIEW_HEAD_FIELDS` loaded (and the lock holder), if
+    the user may see it; otherwise 404. Any other field read from it costs a query."""
+    try:
+        return (
+            conversations_visible_to(user)
+            .select_related("locked_by")
+            .only(*REVIEW_HEAD_FIELDS)
+            .get(pk=pk)
+        )
+    except Conversation.DoesNotExist:
+        raise Http404("No such conversation") from None
+
+
 def get_item_for_user(user: AnyUser, conversation_pk: int, item_pk: int) -> IntelligenceItem:
     """An item of a conversation the user may see, with its conversation, in one query;
     404 for any other pairing."""
