@@ -3,9 +3,13 @@
 import csv
 import functools
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from django.db.models import TextField
+from django.db.models.functions import Cast
 
 from .forms import value_as_text
 from .selectors.audit import person_name
@@ -79,6 +83,12 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
     rows = (
         items_query.filter(attempt__in=attempt_ids_query)
         .order_by("-attempt__started_at", "-attempt_id", "id")
+        # The two values as their JSON text: most are plain strings, read without a
+        # JSON parser (`_json_cell`); the ORM would parse every one.
+        .annotate(
+            ai_value_json=Cast("ai_value", TextField()),
+            sent_value_json=Cast("sent_value", TextField()),
+        )
         .values_list(
             "attempt_id",
             "attempt__started_at",
@@ -94,8 +104,8 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
             "attempt__api_milliseconds",
             "key",
             "title",
-            "ai_value",
-            "sent_value",
+            "ai_value_json",
+            "sent_value_json",
             "is_edited",
             "is_excluded",
         )
@@ -129,8 +139,8 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
                 *attempt_cells,
                 safe(key),
                 safe(field_title),
-                _cell(ai_value, safe),
-                "" if excluded else _cell(sent_value, safe),
+                _json_cell(ai_value, safe),
+                "" if excluded else _json_cell(sent_value, safe),
                 "yes" if edited else "no",
                 "yes" if excluded else "no",
             ]
@@ -144,8 +154,15 @@ def audit_csv_rows(attempt_ids_query: Any, items_query: Any) -> Iterator[str]:
         yield tail
 
 
-def _cell(value: Any, safe: Callable[[Any], str]) -> int | float | str:
-    """`spreadsheet_value` with the export's cache for the (common) text values."""
+def _json_cell(text: str | None, safe: Callable[[Any], str]) -> int | float | str:
+    """`spreadsheet_value` of a value given as its JSON text. A string without escapes
+    is its text between the quotes (made safe through the export's cache); anything
+    else is parsed."""
+    if text is None:
+        return ""
+    if text.startswith('"') and "\\" not in text:
+        return safe(text[1:-1])
+    value = json.loads(text)
     if type(value) is str:
         return safe(value)
     return spreadsheet_value(value)
