@@ -526,8 +526,10 @@ def write(results: dict[str, Any], path: Path = DOC) -> Path:
         "## What limits each figure",
         "",
         "CPU per request from the load runs above; the shares come from cProfile over "
-        "repeated in-process requests of each page (`bench/explain.py`), so they add up to "
-        "more than 100% where one part runs inside another.",
+        "repeated in-process requests of each page (`bench/explain.py`) rendered afresh (the "
+        "fragment cache off: what a miss costs, the same in-process figures as the "
+        "*Queries per page* section), so they add up to more than 100% where one part runs "
+        "inside another (`fragment` wraps the whole render).",
         "",
         *_limits(results),
         "",
@@ -547,9 +549,10 @@ def write(results: dict[str, Any], path: Path = DOC) -> Path:
     lines += [
         "## Queries per page at full size",
         "",
-        "Each page requested in-process as its user (Django's test client, same database), "
-        "once to warm up, then counted; every SELECT is run again under "
-        "`EXPLAIN (ANALYZE, BUFFERS)`. Sequential scans of the four big tables are in bold.",
+        "Each page requested in-process as its user (Django's test client, same database, "
+        "the fragment cache off so every page is rendered), once to warm up, then counted; "
+        "every SELECT is run again under `EXPLAIN (ANALYZE, BUFFERS)`. Sequential scans of "
+        "the four big tables are in bold.",
         "",
         *_pages_table(results["pages"]),
         "",
@@ -588,11 +591,6 @@ def write(results: dict[str, Any], path: Path = DOC) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines).rstrip() + "\n")
     return path
-
-
-if __name__ == "__main__":
-    path = write(read_json(Path(sys.argv[1]) if sys.argv[1:] else RESULTS_FILE))
-    print(f"wrote {path}")
 
 
 # What was done about the targets, kept with the generator so every regenerated report
@@ -652,7 +650,8 @@ TRIED = [
     "and answers with the card, the progress and the confirm panel, which read the items, "
     "the field settings, the email domains, the field's history and the latest attempt "
     "(12 statements, profile above). Reading the evidence and the history of the saved "
-    "card only (not of every card) took it from 0.07 to 0.10 (full size). The history "
+    "card only (not of every card) took it from 0.07 to 0.10 in a pages-only run at full "
+    "size (0.08 in this run's figures). The history "
     "query alone is about 5 ms in PostgreSQL here because the benchmark's opportunities "
     "have about 400 confirmations each. Half the floor would leave the save about 1 ms "
     "of its own on these two cores; not reachable without giving up the card's answer.",
@@ -684,3 +683,8 @@ TRIED = [
     "(`attempt_succeeded_finished`).",
     "",
 ]
+
+
+if __name__ == "__main__":
+    path = write(read_json(Path(sys.argv[1]) if sys.argv[1:] else RESULTS_FILE))
+    print(f"wrote {path}")
