@@ -15,24 +15,6 @@ HTMX = {"HX-Request": "true"}
 TYPED = "Call their CFO on Thursday about the multi-year discount"
 
 
-@pytest.fixture
-def conversation(synced, rep):
-    return (
-        Conversation.objects.filter(owner=rep, awaiting_review=True, items_to_review__gte=3)
-        .order_by("-started_at")
-        .first()
-    )
-
-
-@pytest.fixture
-def text_item(conversation):
-    return next(
-        item
-        for item in conversation.items.filter(refreshing=False).order_by("position", "pk")
-        if isinstance(item.ai_value, str) and not item.options
-    )
-
-
 def review_url(conversation):
     return reverse("reviews:review", args=[conversation.pk])
 

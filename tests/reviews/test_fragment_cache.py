@@ -25,24 +25,6 @@ HTMX = {"HX-Request": "true"}
 DRAFT_MARKER = "Your draft in progress"
 
 
-@pytest.fixture
-def conversation(synced, rep):
-    return (
-        Conversation.objects.filter(owner=rep, awaiting_review=True, items_to_review__gte=3)
-        .order_by("-started_at")
-        .first()
-    )
-
-
-@pytest.fixture
-def text_item(conversation):
-    return next(
-        item
-        for item in conversation.items.filter(refreshing=False).order_by("position", "pk")
-        if isinstance(item.ai_value, str) and not item.options
-    )
-
-
 def queue_html(client, path=QUEUE, **extra) -> str:
     response = client.get(path, **extra)
     assert response.status_code == 200
