@@ -1,8 +1,11 @@
 """Pinned queries: the pages a rep opens all day make exactly these queries, whatever
 the number of rows. A new query fails the test with its description in the diff."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from attention_review.reviews.models import Conversation, SpotCheck
 from tests.factories import make_attempt, make_conversation, make_team
@@ -41,6 +44,34 @@ def test_rep_queue_makes_five_queries(login, rep, synced):
         "SELECT reviews_intelligenceitem reviews_conversation auth_user",
         "SELECT reviews_conversation",  # the rep's failed exports (a partial index)
     ]
+
+
+def test_a_searched_and_filtered_queue_reads_the_same_whatever_the_rows(login, rep, synced):
+    """The search words, the waiting filter and the sort are conditions of the one page
+    query (and of its capped count): twice as many matching calls read the same."""
+
+    def matching_calls(count: int) -> None:
+        for number in range(count):
+            make_conversation(
+                owner=rep,
+                title=f"Demo call {number}",
+                started_at=timezone.now() - timedelta(days=3),
+            )
+
+    client = login(rep)
+    query = {"q": "demo call", "waiting": "1", "sort": "items"}
+    matching_calls(30)  # more than a page
+    client.get(reverse("reviews:queue"), query)  # the role, read once and cached
+    expected = [
+        SESSION,
+        USER,
+        "SELECT reviews_intelligenceitem reviews_conversation auth_user",
+        "COUNT reviews_conversation",  # capped: reads at most QUEUE_COUNT_CAP + 1 rows
+        "SELECT reviews_conversation",  # the rep's failed exports
+    ]
+    assert queries_of(lambda: client.get(reverse("reviews:queue"), query)) == expected
+    matching_calls(30)
+    assert queries_of(lambda: client.get(reverse("reviews:queue"), query)) == expected
 
 
 def test_manager_queue_adds_the_capped_count_and_the_sync_panel(login, manager, synced):
