@@ -78,13 +78,25 @@ def render_cached_page(
         return HttpResponse(part)
 
     def whole_page() -> str:
-        body = render_to_string(
-            f"{template}#{body_partial}", content_context(body_partial), request
+        return render_around_body(
+            request, template, body_partial, content_context(body_partial), page_context
         )
-        context = {**page_context, "body": mark_safe(body)}  # noqa: S308 - our templates
-        return render_to_string(template, context, request)
 
     return HttpResponse(fragment(request, "page", whole_page, vary=vary, use_cache=use_cache))
+
+
+def render_around_body(
+    request: HtmxHttpRequest,
+    template: str,
+    body_partial: str,
+    body_context: dict[str, Any],
+    page_context: dict[str, Any],
+) -> str:
+    """A page whose template shows `{{ body }}`: its `body_partial` rendered from
+    `body_context`, then the page around it from `page_context`."""
+    body = render_to_string(f"{template}#{body_partial}", body_context, request)
+    context = {**page_context, "body": mark_safe(body)}  # noqa: S308 - our templates
+    return render_to_string(template, context, request)
 
 
 def vary_on_htmx[**P, R: HttpResponseBase](

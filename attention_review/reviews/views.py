@@ -22,7 +22,6 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from attention_review.attention.client import client_from_settings
@@ -43,6 +42,7 @@ from .forms import (
 from .http import (
     HtmxHttpRequest,
     manager_required,
+    render_around_body,
     render_cached_page,
     render_page,
     vary_on_htmx,
@@ -224,8 +224,9 @@ def _review_context(
 def _review_page(request: HtmxHttpRequest, context: dict[str, Any]) -> HttpResponse:
     """The whole review page from a context built for this request alone (a save refused
     or in conflict, without JavaScript): rendered afresh, never cached."""
-    body = render_to_string(f"{REVIEW_TEMPLATE}#review-body", context, request)
-    return render(request, REVIEW_TEMPLATE, {**context, "body": mark_safe(body)})  # noqa: S308
+    return HttpResponse(
+        render_around_body(request, REVIEW_TEMPLATE, "review-body", context, context)
+    )
 
 
 def _lock_context(lock: locks.ReviewLock | None) -> dict[str, Any]:
